@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree NVMe-oF RDMA host (nvme-rdma.ko) and target (nvmet-rdma.ko)
+# transports. This file only drives kbuild; what gets built is in Kbuild.
+#
+#   make [all]        build both modules against $(KDIR)
+#   make install      install into /lib/modules/$(KVER)/updates, run depmod
+#   make dkms         register, build and install through DKMS
+#   make style        checkpatch --strict, then a W=1 C=2 (sparse) rebuild
+#   make clean        kbuild clean and rm -rf build/
+#   make demo|check|bench   build, then run scripts/{demo,run-tests,bench}.sh
+#
+# Variables: KVER, KDIR, KSRC (kernel tree to take the private headers
+# from instead of the Debian source package), TESTS (passed to check),
+# INSTALL_MOD_PATH (staging root for install).
+
+KVER ?= 6.1.0-56-amd64
+KDIR ?= /lib/modules/$(KVER)/build
+KSRC ?=
+
+# The release version lives in dkms.conf, which DKMS reads as shell.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(CURDIR)/dkms.conf)
+ifeq ($(VERSION),)
+$(error cannot read PACKAGE_VERSION from dkms.conf)
+endif
+
+# The git revision, when built from a checkout; the copy handed to DKMS has
+# no .git and carries the revision in .scmversion instead.
+SCMVERSION := $(shell if [ -f $(CURDIR)/.scmversion ]; then cat $(CURDIR)/.scmversion; \
+		elif [ -e $(CURDIR)/.git ]; then git -C $(CURDIR) describe --always --dirty 2>/dev/null; fi)
+NVMEOF_RDMA_VERSION := $(VERSION)$(if $(SCMVERSION),-$(SCMVERSION))
+
+# Module BTF is generated against $(KDIR)/vmlinux, which Debian's headers
+# lack; kbuild would then print a "Skipping BTF" line per module.
+KBUILD_BTF := $(if $(wildcard $(KDIR)/vmlinux),,CONFIG_DEBUG_INFO_BTF_MODULES=)
+
+KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_BTF) \
+	  NVMEOF_RDMA_VERSION=$(NVMEOF_RDMA_VERSION)
+
+DKMS_SRC := /usr/src/nvmeof-rdma-$(VERSION)
+# DKMS builds in its own copy: hand it sources only, as a clone has them.
+DKMS_EXCLUDES := --exclude=./build --exclude=./.git --exclude=./.scmversion \
+	$(foreach p,*.o *.ko *.mod *.mod.c *.a *.symvers *.order .*.cmd .*.d *.dwo,--exclude='$(p)')
+
+.PHONY: all deps kheaders install dkms dkms-install style clean demo check bench
+
+all: kheaders
+	$(KBUILD) modules
+
+deps:
+	@if [ ! -d "$(KDIR)" ]; then \
+		echo "$(KDIR) is missing: running scripts/install-deps.sh (needs root; KVER=$(KVER))"; \
+		KVER=$(KVER) scripts/install-deps.sh; \
+		[ -d "$(KDIR)" ] || { echo "$(KDIR) still missing; set KDIR= to a configured kernel build dir" >&2; exit 1; }; \
+	fi
+
+kheaders: deps
+	@KSRC=$(KSRC) scripts/extract-kheaders.sh $(KVER) build/ksrc
+
+# Debian ships no module signing key, so signing would only print errors;
+# kbuild skips its own depmod for want of System.map, hence ours.
+install: all
+	$(KBUILD) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+dkms dkms-install:
+	@command -v dkms >/dev/null || { \
+		echo "dkms is not installed: apt-get install dkms, or use 'make install'" >&2; \
+		exit 1; }
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	tar -cf - $(DKMS_EXCLUDES) . | tar -xf - -C $(DKMS_SRC)
+	$(if $(SCMVERSION),echo '$(SCMVERSION)' > $(DKMS_SRC)/.scmversion)
+	if [ -n "$$(dkms status -m nvmeof-rdma -v $(VERSION))" ]; then \
+		dkms remove -m nvmeof-rdma -v $(VERSION) --all; fi
+	dkms add -m nvmeof-rdma -v $(VERSION)
+	dkms build -m nvmeof-rdma -v $(VERSION) -k $(KVER)
+	dkms install -m nvmeof-rdma -v $(VERSION) -k $(KVER)
+
+style: kheaders
+	@KDIR=$(KDIR) KBUILD_ARGS='$(KBUILD_BTF)' \
+		NVMEOF_RDMA_VERSION=$(NVMEOF_RDMA_VERSION) scripts/style.sh
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(KBUILD) clean; fi
+	rm -rf build
+
+demo: all
+	@test -x scripts/demo.sh || { echo "scripts/demo.sh does not exist yet" >&2; exit 1; }
+	KVER=$(KVER) scripts/demo.sh
+
+check: all
+	@test -x scripts/run-tests.sh || { echo "scripts/run-tests.sh does not exist yet" >&2; exit 1; }
+	KVER=$(KVER) TESTS='$(TESTS)' scripts/run-tests.sh
+
+bench: all
+	@test -x scripts/bench.sh || { echo "scripts/bench.sh does not exist yet" >&2; exit 1; }
+	KVER=$(KVER) scripts/bench.sh

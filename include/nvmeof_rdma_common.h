@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Definitions shared by the nvme-rdma host and nvmet-rdma target modules.
+ */
+#ifndef _NVMEOF_RDMA_COMMON_H
+#define _NVMEOF_RDMA_COMMON_H
+
+/*
+ * Both modules carry the in-tree names so that they override the in-tree
+ * ones from updates/; the version string, set by the build from the release
+ * and the git revision, is what tells them apart in modinfo.
+ */
+#ifndef NVMEOF_RDMA_VERSION
+#error "NVMEOF_RDMA_VERSION is unset: build through the top-level Makefile"
+#endif
+
+/* Host and target refuse the same way until the data path exists. */
+#define NVMEOF_RDMA_NO_DATA_PATH "this build has no data path yet (skeleton)"
+
+#endif /* _NVMEOF_RDMA_COMMON_H */

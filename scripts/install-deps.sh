@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a Debian 12 machine, idempotently.
+# Packages are named, never downloaded by URL; a package already installed is
+# not touched, so a second run costs a dpkg query and nothing else.
+set -euo pipefail
+
+KVER=${KVER:-6.1.0-56-amd64}
+
+pkgs=(
+	"linux-image-$KVER" "linux-headers-$KVER"
+	qemu-system-x86 nvme-cli fio rdma-core ibverbs-utils perftest
+	libibverbs-dev librdmacm-dev busybox-static kmod cpio sparse
+	iproute2 xz-utils jq gnuplot-nox bc flex bison
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+# The private headers come from linux-source-6.1, which must be the exact
+# version the image was built from: pin it to the image's version.
+need_src=1
+if dpkg-query -W -f='${Status}' "linux-image-$KVER" 2>/dev/null | grep -q 'install ok installed'; then
+	imgver=$(dpkg-query -W -f='${Version}' "linux-image-$KVER")
+	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
+	[ "$imgver" = "$srcver" ] && need_src=0
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]} linux-source-6.1; run as root" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+apt-get update -q >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+imgver=$(dpkg-query -W -f='${Version}' "linux-image-$KVER")
+echo "install-deps: installing linux-source-6.1=$imgver"
+apt-get install -y -q --no-install-recommends "linux-source-6.1=$imgver" >/dev/null
+echo "install-deps: done"
