@@ -1,0 +1,24 @@
+#!/bin/bash
+# Command server.  The harness drops /xfer/cmd/N.sh (written to a temporary
+# name, then renamed, so a file that exists is complete); each command runs
+# in the background with the guest helpers sourced, its output goes to
+# /xfer/res/N.out and its exit code to /xfer/res/N.rc (again by rename).
+# Commands run concurrently so a test can, say, pull a port while fio runs.
+mkdir -p /xfer/cmd /xfer/res
+next=1
+touch /xfer/ready
+while :; do
+	if [ -e "/xfer/cmd/$next.sh" ]; then
+		n=$next
+		(
+			cd /tmp
+			bash -c '. /xfer/guest/lib.sh; . "$1"' agent "/xfer/cmd/$n.sh" \
+				> "/xfer/res/$n.out" 2>&1 < /dev/null
+			echo $? > "/xfer/res/$n.rc.tmp"
+			mv "/xfer/res/$n.rc.tmp" "/xfer/res/$n.rc"
+		) &
+		next=$((next + 1))
+		continue
+	fi
+	sleep 0.1
+done

@@ -1,0 +1,190 @@
+# shellcheck shell=bash
+# Helpers sourced by every command the harness runs in a guest.
+# Target side: nvmet configfs.  Host side: nvme-cli wrappers.  Both: the
+# teardown that must leave every transport module unloadable.
+
+NVMET=/sys/kernel/config/nvmet
+. /xfer/config
+
+# nullblk_load [COUNT] [GB]: memory-backed null_blk devices.  Without
+# memory_backed=1 reads return zeroes and every data verification fails.
+nullblk_load() {
+	modprobe null_blk nr_devices="${1:-1}" gb="${2:-1}" memory_backed=1 \
+		queue_mode=2 bs=512
+}
+
+# nvmet_subsys NQN [allowed host NQNs...]: create a subsystem; with no
+# hosts listed any host may connect.
+nvmet_subsys() {
+	local nqn=$1 h
+	shift
+	modprobe nvmet
+	mkdir "$NVMET/subsystems/$nqn"
+	if [ $# -eq 0 ]; then
+		echo 1 > "$NVMET/subsystems/$nqn/attr_allow_any_host"
+		return
+	fi
+	for h in "$@"; do
+		[ -d "$NVMET/hosts/$h" ] || mkdir "$NVMET/hosts/$h"
+		ln -s "$NVMET/hosts/$h" "$NVMET/subsystems/$nqn/allowed_hosts/$h"
+	done
+}
+
+# nvmet_ns NQN NSID PATH: add and enable a namespace (block device or file).
+nvmet_ns() {
+	local d="$NVMET/subsystems/$1/namespaces/$2"
+	mkdir "$d"
+	echo -n "$3" > "$d/device_path"
+	echo 1 > "$d/enable"
+}
+
+# nvmet_port ID TRTYPE ADDR [SVCID] [attr=value...]: create a port, ipv4
+# unless ADDR has a colon.  Attributes are port attributes such as
+# param_inline_data_size=4096.
+nvmet_port() {
+	local id=$1 trtype=$2 addr=$3 svcid=${4:-4420} d kv
+	shift 4 2>/dev/null || shift $#
+	modprobe nvmet
+	d="$NVMET/ports/$id"
+	mkdir "$d"
+	echo "$trtype" > "$d/addr_trtype"
+	if [[ $addr == *:* ]]; then
+		echo ipv6 > "$d/addr_adrfam"
+	else
+		echo ipv4 > "$d/addr_adrfam"
+	fi
+	echo "$addr" > "$d/addr_traddr"
+	echo "$svcid" > "$d/addr_trsvcid"
+	for kv in "$@"; do
+		echo "${kv#*=}" > "$d/${kv%%=*}"
+	done
+}
+
+# nvmet_link PORT NQN: expose a subsystem on a port (enables the port).
+nvmet_link() {
+	ln -s "$NVMET/subsystems/$2" "$NVMET/ports/$1/subsystems/$2"
+}
+
+# nvmet_clear: remove every port, subsystem and host, in dependency order.
+nvmet_clear() {
+	local p l s n
+	[ -d "$NVMET" ] || return 0
+	for p in "$NVMET"/ports/*/; do
+		[ -d "$p" ] || continue
+		for l in "$p"subsystems/*; do
+			[ -L "$l" ] && rm "$l"
+		done
+		for l in "$p"referrals/*/; do
+			[ -d "$l" ] && rmdir "$l"
+		done
+		rmdir "$p"
+	done
+	for s in "$NVMET"/subsystems/*/; do
+		[ -d "$s" ] || continue
+		for n in "$s"namespaces/*/; do
+			[ -d "$n" ] || continue
+			echo 0 > "$n/enable"
+			rmdir "$n"
+		done
+		for l in "$s"allowed_hosts/*; do
+			[ -L "$l" ] && rm "$l"
+		done
+		rmdir "$s"
+	done
+	for s in "$NVMET"/hosts/*/; do
+		[ -d "$s" ] && rmdir "$s"
+	done
+	return 0
+}
+
+# target_simple NQN [port attrs...]: the common setup: one memory-backed
+# null_blk namespace behind one subsystem on one port of $TRANSPORT.
+target_simple() {
+	local nqn=$1
+	shift
+	nullblk_load 1 1
+	nvmet_subsys "$nqn"
+	nvmet_ns "$nqn" 1 /dev/nullb0
+	nvmet_port 1 "$TRANSPORT" "$TARGET_ADDR" 4420 "$@"
+	nvmet_link 1 "$nqn"
+}
+
+# host_connect NQN [nvme connect options...]
+host_connect() {
+	local nqn=$1
+	shift
+	modprobe nvme-fabrics
+	nvme connect -t "$TRANSPORT" -a "$TARGET_ADDR" -s 4420 -n "$nqn" "$@"
+}
+
+# host_ns NQN [NSID]: the block device of a connected subsystem's namespace,
+# waiting up to 20 s for it to appear.
+host_ns() {
+	local nqn=$1 nsid=${2:-1} s c ns i
+	for i in $(seq 200); do
+		for s in /sys/class/nvme-subsystem/*/; do
+			[ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
+			for ns in "$s"nvme*n*; do
+				[ -e "$ns/nsid" ] || continue
+				if [ "$(cat "$ns/nsid")" = "$nsid" ]; then
+					c=/dev/$(basename "$ns")
+					[ -b "$c" ] && { echo "$c"; return 0; }
+				fi
+			done
+		done
+		sleep 0.1
+	done
+	echo "host_ns: no namespace $nsid of $nqn" >&2
+	return 1
+}
+
+# fio_verify DEV [fio options...]: write then verify with crc32c; fails on
+# any I/O or verification error.
+fio_verify() {
+	local dev=$1
+	shift
+	fio --name=verify --filename="$dev" --direct=1 --ioengine=libaio \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--size="${FIO_SIZE:-32M}" --group_reporting "$@"
+}
+
+# transport_modules: the transport modules currently loaded.
+transport_modules() {
+	lsmod | awk '$1 ~ /^nvmet?_(rdma|tcp|loop)$/ {print $1}'
+}
+
+# teardown: disconnect, clear the target, then unload the transport and
+# core modules: an unload that fails means something still holds them.
+teardown() {
+	local m rc=0
+	nvme disconnect-all > /dev/null 2>&1
+	nvmet_clear
+	for m in nvme_rdma nvme_tcp nvmet_rdma nvmet_tcp nvme_fabrics nvmet; do
+		if [ -d "/sys/module/$m" ] && ! rmmod "$m"; then
+			echo "teardown: rmmod $m failed (refcnt $(cat "/sys/module/$m/refcnt" 2>/dev/null))"
+			rc=1
+		fi
+	done
+	if [ -d /sys/module/null_blk ]; then
+		rmmod null_blk || rc=1
+	fi
+	return $rc
+}
+
+# module_is IMPL MODULE: check which implementation of a module is loaded.
+# Ours carries a version starting with our tag; in-tree has no version.
+module_is() {
+	local impl=$1 mod=$2 v
+	[ -d "/sys/module/$mod" ] || { echo "$mod is not loaded"; return 1; }
+	v=$(cat "/sys/module/$mod/version" 2>/dev/null)
+	case "$impl" in
+	ours)
+		case "$(cat "/sys/module/$mod/taint" 2>/dev/null)" in
+		*O*) [ -n "$v" ] && return 0 ;;
+		esac
+		echo "$mod is the in-tree module, expected ours"
+		return 1
+		;;
+	intree) [ -z "$v" ] || { echo "$mod is ours ($v), expected in-tree"; return 1; } ;;
+	esac
+}

@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Test API, sourced by every file in tests/.  The runner (run-tests.sh) sets
+# RUN, TOPOLOGY, TRANSPORT, HOST_IMPL, TARGET_IMPL; a test boots the guests
+# with `boot`, drives them with `on`/`on_bg`/`on_wait`, and ends with exit 0
+# (pass), `fail REASON` or `skip REASON`.  Whatever way it ends, every guest
+# is torn down (transport modules unloaded), its dmesg is collected and
+# gated, and the guests are stopped.
+
+. "$(dirname "${BASH_SOURCE[0]}")/vm.sh"
+
+GATE_RE='BUG:|WARNING:|Oops|KASAN|lockdep|possible circular locking|hung task|blocked for more than|refcount_t|list_add corruption|list_del corruption|general protection fault|UBSAN|Call Trace'
+TEST_BOOTED=0
+
+fail() {
+	[ -e "$RUN/result" ] || echo "FAIL: $*" > "$RUN/result"
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" > "$RUN/result"
+	echo "SKIP: $*"
+	exit 77
+}
+
+progress() { echo "$*" > "$RUN/progress"; echo "== $*"; }
+
+# dmesg_gate FILE: print the lines that fail a run.
+dmesg_gate() { grep -E "$GATE_RE" "$1"; }
+
+boot() {
+	TEST_BOOTED=1
+	progress "booting $TOPOLOGY"
+	vm_boot || fail "boot: see $RUN/vm-*/console.log"
+}
+
+# check ROLE CMD...: run CMD in the guest, fail the test if it fails.
+check() {
+	local role=$1
+	shift
+	local rc=0
+	on "$role" "$@" || rc=$?
+	[ $rc = 0 ] || fail "in $(vm_name "$role"): $* (rc $rc)"
+}
+
+# expect_fail ROLE CMD...: CMD must fail in the guest.
+expect_fail() {
+	local role=$1
+	shift
+	! on "$role" "$@" || fail "in $(vm_name "$role"): expected failure: $*"
+}
+
+# assert_module ROLE IMPL MODULE: the loaded MODULE is ours or in-tree.
+assert_module() {
+	check "$1" module_is "$2" "$3"
+}
+
+# impl_of SIDE-MODULE: which implementation a module name should be.
+impl_for() {
+	case "$1" in
+	nvme_rdma) echo "$HOST_IMPL" ;;
+	nvmet_rdma) echo "$TARGET_IMPL" ;;
+	*) echo intree ;;
+	esac
+}
+
+test_finish() {
+	local rc=$? name dir tail gate=""
+	trap - EXIT TERM INT
+	if [ $TEST_BOOTED = 1 ]; then
+		for name in "${VMS[@]}"; do
+			dir="$RUN/vm-$name"
+			if vm_alive "$name"; then
+				VM_CMD_TIMEOUT=120 on "$name" teardown > "$dir/teardown.log" 2>&1 ||
+					{ [ $rc = 0 ] && rc=1 && echo "FAIL: teardown in $name: $(tail -n 3 "$dir/teardown.log" | tr '\n' ' ')" > "$RUN/result"; }
+				VM_CMD_TIMEOUT=60 on "$name" dmesg > "$dir/dmesg.log" 2>&1
+			else
+				cp "$dir/console.log" "$dir/dmesg.log" 2>/dev/null
+				[ $rc = 0 ] && rc=1 && echo "FAIL: VM $name died" > "$RUN/result"
+			fi
+			if dmesg_gate "$dir/dmesg.log" > "$dir/gate.log"; then
+				gate="$gate $name"
+			fi
+		done
+		vm_stop_all
+		if [ -n "$gate" ]; then
+			rc=1
+			echo "FAIL: dmesg gate in$gate: $(head -n 1 "$RUN"/vm-*/gate.log | grep -v '^==' | head -n 1)" > "$RUN/result"
+		fi
+	fi
+	if [ $rc = 0 ]; then
+		[ -e "$RUN/result" ] || echo "PASS" > "$RUN/result"
+	elif [ $rc = 77 ]; then
+		:
+	else
+		[ -e "$RUN/result" ] || echo "FAIL: exit $rc" > "$RUN/result"
+		for name in "$RUN"/vm-*; do
+			[ -d "$name" ] || continue
+			tail="$name/console.log"
+			[ -s "$tail" ] && { echo "--- console tail of ${name##*/}"; tail -n 15 "$tail"; }
+		done > "$RUN/console-tail"
+	fi
+	# dmesg gate overrides a skip, too: a splat is never silent.
+	exit "$rc"
+}
+
+test_timeout() { fail "timed out"; }
+
+trap test_finish EXIT
+trap test_timeout TERM INT

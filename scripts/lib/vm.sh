@@ -1,0 +1,182 @@
+# shellcheck shell=bash
+# Host-side VM control: boot guests of a topology, run commands in them
+# through the 9p command channel, collect their logs, shut them down.
+#
+# Needs: RUN (output directory of this test), KVER, TOPOLOGY (one|two),
+# HOST_IMPL, TARGET_IMPL, TRANSPORT.  Roles "target" and "host" name the
+# VMs; in the one-VM topology both roles are the same guest.
+
+VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KVER=${KVER:-6.1.0-56-amd64}
+VM_MEM=${VM_MEM:-1536}
+VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
+VM_CMD_TIMEOUT=${VM_CMD_TIMEOUT:-600}
+TARGET_ADDR=198.18.0.1
+HOST_ADDR=198.18.0.2
+VMS=()
+
+vm_name() {	# role -> VM name
+	if [ "$TOPOLOGY" = one ]; then echo one; else echo "$1"; fi
+}
+
+vm_dir() { echo "$RUN/vm-$(vm_name "$1")"; }
+
+vm_alive() {
+	local pidf
+	pidf="$(vm_dir "$1")/qemu.pid"
+	[ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null
+}
+
+# vm_start NAME ADDRS HOSTID [qemu args...]: boot one guest (no waiting).
+vm_start() {
+	local name=$1 addrs=$2 hostid=$3
+	shift 3
+	local dir="$RUN/vm-$name" img
+	img=$("$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
+	mkdir -p "$dir/xfer/guest" "$dir/xfer/modules"
+	cp "$VM_ROOT"/scripts/guest/*.sh "$dir/xfer/guest/"
+	cp "$VM_ROOT"/drivers/nvme/host/nvme-rdma.ko \
+	   "$VM_ROOT"/drivers/nvme/target/nvmet-rdma.ko "$dir/xfer/modules/" 2>/dev/null
+	[ -d "$VM_ROOT/build/tools" ] && cp -r "$VM_ROOT/build/tools" "$dir/xfer/"
+	cat > "$dir/xfer/config" <<-EOC
+	VM_NAME=$name
+	VM_ADDRS="$addrs"
+	VM_HOSTID=$hostid
+	TOPOLOGY=$TOPOLOGY
+	HOST_IMPL=$HOST_IMPL
+	TARGET_IMPL=$TARGET_IMPL
+	TRANSPORT=$TRANSPORT
+	TARGET_ADDR=$TARGET_ADDR
+	HOST_ADDR=$HOST_ADDR
+	MTU=${MTU:-1500}
+	EOC
+	qemu-system-x86_64 -name "$name" -accel tcg,thread=multi -m "$VM_MEM" \
+		-smp "${VM_CPUS:-1}" -nodefaults -no-user-config -display none \
+		-no-reboot -kernel "/boot/vmlinuz-$KVER" -initrd "$img" \
+		-append "console=ttyS0 quiet panic=-1 nokaslr mitigations=off" \
+		-serial "file:$dir/console.log" \
+		-fsdev "local,id=xfer,path=$dir/xfer,security_model=none" \
+		-device virtio-9p-pci,fsdev=xfer,mount_tag=xfer \
+		-pidfile "$dir/qemu.pid" -daemonize "$@" > "$dir/qemu.log" 2>&1 ||
+		{ echo "qemu failed to start $name: $(cat "$dir/qemu.log")"; return 1; }
+	VMS+=("$name")
+}
+
+# vm_wait_ready NAME: wait for the agent, fail on boot error or death.
+vm_wait_ready() {
+	local name=$1 dir="$RUN/vm-$1" t=0
+	while [ ! -e "$dir/xfer/ready" ]; do
+		if [ -e "$dir/xfer/boot.failed" ]; then
+			echo "$name boot failed: $(cat "$dir/xfer/boot.failed")"
+			return 1
+		fi
+		if ! kill -0 "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null; then
+			echo "$name died while booting"
+			return 1
+		fi
+		if [ $t -ge $((VM_BOOT_TIMEOUT * 10)) ]; then
+			echo "$name did not boot within ${VM_BOOT_TIMEOUT}s"
+			return 1
+		fi
+		sleep 0.1
+		t=$((t + 1))
+	done
+}
+
+# udp_port: a free-looking UDP port pair base for the socket netdev.
+udp_port() { echo $((20000 + (RANDOM % 20000) * 2)); }
+
+# vm_boot: boot the guests of $TOPOLOGY and wait for them.
+# Extra QEMU arguments for the target VM come from TARGET_QEMU_ARGS (array).
+vm_boot() {
+	local p mac=52:54:00:00:00 hid_t hid_h
+	hid_t=$(cat /proc/sys/kernel/random/uuid)
+	hid_h=$(cat /proc/sys/kernel/random/uuid)
+	case "$TOPOLOGY" in
+	one)
+		vm_start one "$TARGET_ADDR" "$hid_h" "${TARGET_QEMU_ARGS[@]}" || return 1
+		;;
+	two)
+		p=$(udp_port)
+		vm_start target "$TARGET_ADDR" "$hid_t" \
+			-netdev "socket,id=n0,udp=127.0.0.1:$((p + 1)),localaddr=127.0.0.1:$p" \
+			-device "virtio-net-pci,netdev=n0,mac=$mac:01" \
+			"${TARGET_QEMU_ARGS[@]}" || return 1
+		vm_start host "$HOST_ADDR" "$hid_h" \
+			-netdev "socket,id=n0,udp=127.0.0.1:$p,localaddr=127.0.0.1:$((p + 1))" \
+			-device "virtio-net-pci,netdev=n0,mac=$mac:02" || return 1
+		;;
+	*)
+		echo "unknown TOPOLOGY=$TOPOLOGY (one|two)"
+		return 1
+		;;
+	esac
+	for p in "${VMS[@]}"; do
+		vm_wait_ready "$p" || return 1
+	done
+}
+
+# on_bg ROLE CMD...: start CMD in the guest, print a handle for on_wait.
+on_bg() {
+	local dir n
+	dir="$(vm_dir "$1")/xfer"
+	shift
+	n=$(( $(cat "$dir/seq" 2>/dev/null || echo 0) + 1 ))
+	echo "$n" > "$dir/seq"
+	printf '%s\n' "$*" > "$dir/cmd/.$n.tmp"
+	mv "$dir/cmd/.$n.tmp" "$dir/cmd/$n.sh"
+	echo "$n"
+}
+
+# on_wait ROLE HANDLE [TIMEOUT]: wait for a command, print its output,
+# return its exit code (124 on timeout, 125 if the VM died).
+on_wait() {
+	local role=$1 n=$2 limit=$((${3:-$VM_CMD_TIMEOUT} * 10)) t=0 dir
+	dir="$(vm_dir "$role")/xfer"
+	while [ ! -e "$dir/res/$n.rc" ]; do
+		if ! vm_alive "$role"; then
+			cat "$dir/res/$n.out" 2>/dev/null
+			echo "VM $(vm_name "$role") died"
+			return 125
+		fi
+		if [ $t -ge $limit ]; then
+			cat "$dir/res/$n.out" 2>/dev/null
+			echo "timeout after $((limit / 10))s in $(vm_name "$role"): $(head -c 200 "$dir/cmd/$n.sh")"
+			return 124
+		fi
+		sleep 0.1
+		t=$((t + 1))
+	done
+	cat "$dir/res/$n.out"
+	return "$(cat "$dir/res/$n.rc")"
+}
+
+# on ROLE CMD...: run CMD in the guest and wait (VM_CMD_TIMEOUT seconds).
+on() {
+	local role=$1 n
+	shift
+	vm_alive "$role" || { echo "VM $(vm_name "$role") is not running"; return 125; }
+	n=$(on_bg "$role" "$@")
+	on_wait "$role" "$n"
+}
+
+# vm_stop_all: power the guests off (killed if they do not go in 20 s).
+vm_stop_all() {
+	local name dir pid t
+	for name in "${VMS[@]}"; do
+		dir="$RUN/vm-$name"
+		pid=$(cat "$dir/qemu.pid" 2>/dev/null) || continue
+		kill -0 "$pid" 2>/dev/null || continue
+		on_bg "$name" 'poweroff -f' > /dev/null 2>&1
+	done
+	for name in "${VMS[@]}"; do
+		pid=$(cat "$RUN/vm-$name/qemu.pid" 2>/dev/null) || continue
+		t=0
+		while kill -0 "$pid" 2>/dev/null && [ $t -lt 200 ]; do
+			sleep 0.1
+			t=$((t + 1))
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	VMS=()
+}

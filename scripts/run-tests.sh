@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Test runner: every tests/*.sh (or those matching TESTS, a regular
+# expression on the file name), once per variant it declares.
+#
+# Header lines a test declares (all optional):
+#   # topology: one two        VM topologies to run in ("none" for no VM)
+#   # transport: rdma tcp      TRANSPORT values
+#   # impl: intree/intree      HOST_IMPL/TARGET_IMPL pairs
+#   # timeout: 600             seconds before the test is killed
+# TOPOLOGY, TRANSPORT, HOST_IMPL, TARGET_IMPL set in the environment replace
+# what the tests declare.  Results go to OUT (default build/results/DATE).
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+OUT=${OUT:-$root/build/results/$(date +%Y%m%d-%H%M%S)}
+TESTS=${TESTS:-}
+mkdir -p "$OUT"
+ln -sfn "$OUT" "$root/build/results/latest"
+
+header() {	# header FILE KEY DEFAULT
+	local v
+	v=$(sed -n "s/^# $2:[[:space:]]*//p" "$1" | head -n 1)
+	echo "${v:-$3}"
+}
+
+now() { date +%s.%N; }
+
+passed=0 failed=0 skipped=0
+declare -a failures=()
+
+run_one() {	# run_one FILE NAME TOPO TRANSPORT HOSTIMPL TARGETIMPL TIMEOUT
+	local file=$1 name=$2 run t0 pid elapsed result reason next
+	run="$OUT/$(echo "$name" | tr ' /[]' '_-__' | sed 's/_*$//')"
+	rm -rf "$run"
+	mkdir -p "$run"
+	t0=$(now)
+	RUN=$run TOPOLOGY=$3 TRANSPORT=$4 HOST_IMPL=$5 TARGET_IMPL=$6 \
+		timeout -k 30 "$7" bash "$file" > "$run/test.log" 2>&1 &
+	pid=$!
+	next=60
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		elapsed=$(printf '%.0f' "$(echo "$(now) - $t0" | bc)")
+		if [ "$elapsed" -ge "$next" ]; then
+			echo "  ... $name: ${elapsed}s, $(cat "$run/progress" 2>/dev/null)"
+			next=$((next + 60))
+		fi
+	done
+	wait "$pid"
+	# Belt and braces: no guest outlives its test.
+	for p in "$run"/vm-*/qemu.pid; do
+		[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+	done
+	rm -f "$run"/*.img
+	elapsed=$(printf '%.1f' "$(echo "$(now) - $t0" | bc)")
+	result=$(cat "$run/result" 2>/dev/null || echo "FAIL: no result (killed after ${7}s?)")
+	case "$result" in
+	PASS*)
+		echo "PASS $name (${elapsed}s)"
+		passed=$((passed + 1))
+		;;
+	SKIP*)
+		echo "SKIP $name: ${result#SKIP: }"
+		skipped=$((skipped + 1))
+		;;
+	*)
+		reason=${result#FAIL: }
+		echo "FAIL $name: $reason (${elapsed}s)"
+		echo "     log: $run/test.log"
+		[ -s "$run/console-tail" ] && sed 's/^/     /' "$run/console-tail"
+		tail -n 5 "$run/test.log" | sed 's/^/     | /'
+		failed=$((failed + 1))
+		failures+=("$name")
+		;;
+	esac
+}
+
+files=()
+for f in tests/*.sh; do
+	b=$(basename "$f" .sh)
+	[ -z "$TESTS" ] || [[ $b =~ $TESTS ]] || continue
+	files+=("$f")
+done
+[ ${#files[@]} -gt 0 ] || { echo "no test matches TESTS='$TESTS'"; echo "0 passed, 0 failed, 0 skipped"; exit 1; }
+
+echo "results: $OUT"
+for f in "${files[@]}"; do
+	b=$(basename "$f" .sh)
+	topos=${TOPOLOGY:-$(header "$f" topology none)}
+	trs=${TRANSPORT:-$(header "$f" transport rdma)}
+	impls=$(header "$f" impl ours/ours)
+	if [ -n "${HOST_IMPL:-}" ] || [ -n "${TARGET_IMPL:-}" ]; then
+		impls="${HOST_IMPL:-${impls%%/*}}/${TARGET_IMPL:-${impls##*/}}"
+	fi
+	tmo=$(header "$f" timeout 900)
+	for topo in $topos; do
+		if [ "$topo" = none ]; then
+			run_one "$f" "$b" none none none none "$tmo"
+			continue
+		fi
+		for tr in $trs; do
+			for impl in $impls; do
+				run_one "$f" "$b[$topo $tr ${impl}]" "$topo" "$tr" \
+					"${impl%%/*}" "${impl##*/}" "$tmo"
+			done
+		done
+	done
+done
+
+echo
+[ $failed -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]

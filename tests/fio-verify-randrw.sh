@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Data integrity: connect, then fio writes 4k-128k random blocks mixed with
+# reads at QD16 and verifies every written block with crc32c.
+# topology: one two
+# transport: rdma tcp
+# impl: intree/intree
+# timeout: 900
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+nqn=nqn.2024-01.io.nvmeof-rdma:fio-verify
+boot
+check target target_simple "$nqn"
+check host host_connect "$nqn"
+[ "$TRANSPORT" = rdma ] && assert_module host "$HOST_IMPL" nvme_rdma
+[ "$TRANSPORT" = rdma ] && assert_module target "$TARGET_IMPL" nvmet_rdma
+progress "fio randrw verify"
+check host 'fio_verify $(host_ns '"$nqn"') --rw=randrw --bsrange=4k-128k --iodepth=16 --output-format=json > /xfer/fio.json'
+on host "jq -e '.jobs[0].error == 0 and .jobs[0].write.io_bytes > 0 and .jobs[0].read.io_bytes > 0' /xfer/fio.json" ||
+	fail "fio reported an error or moved no data"
