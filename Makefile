@@ -42,19 +42,24 @@ DKMS_SRC := /usr/src/nvmeof-rdma-$(VERSION)
 DKMS_EXCLUDES := --exclude=./build --exclude=./.git --exclude=./.scmversion \
 	$(foreach p,*.o *.ko *.mod *.mod.c *.a *.symvers *.order .*.cmd .*.d *.dwo,--exclude='$(p)')
 
-.PHONY: all deps kheaders install dkms dkms-install style clean demo check bench
+.PHONY: all deps kdir kheaders install dkms dkms-install style clean demo check bench
 
 all: kheaders
 	$(KBUILD) modules
 
+# The full installer (qemu, nvme-cli, fio, rdma-core, ...) for the targets
+# that boot VMs; it returns at once when everything is there.
 deps:
+	@KVER=$(KVER) scripts/install-deps.sh
+
+kdir:
 	@if [ ! -d "$(KDIR)" ]; then \
 		echo "$(KDIR) is missing: running scripts/install-deps.sh (needs root; KVER=$(KVER))"; \
 		KVER=$(KVER) scripts/install-deps.sh; \
 		[ -d "$(KDIR)" ] || { echo "$(KDIR) still missing; set KDIR= to a configured kernel build dir" >&2; exit 1; }; \
 	fi
 
-kheaders: deps
+kheaders: kdir
 	@KSRC=$(KSRC) scripts/extract-kheaders.sh $(KVER) build/ksrc
 
 # Debian ships no module signing key, so signing would only print errors;
@@ -85,14 +90,12 @@ clean:
 	@if [ -d "$(KDIR)" ]; then $(KBUILD) clean; fi
 	rm -rf build
 
-demo: all
-	@test -x scripts/demo.sh || { echo "scripts/demo.sh does not exist yet" >&2; exit 1; }
+demo: deps all
 	KVER=$(KVER) scripts/demo.sh
 
-check: all
-	@test -x scripts/run-tests.sh || { echo "scripts/run-tests.sh does not exist yet" >&2; exit 1; }
+check: deps all
 	KVER=$(KVER) TESTS='$(TESTS)' scripts/run-tests.sh
 
-bench: all
+bench: deps all
 	@test -x scripts/bench.sh || { echo "scripts/bench.sh does not exist yet" >&2; exit 1; }
 	KVER=$(KVER) scripts/bench.sh

@@ -30,12 +30,36 @@ nvmet_subsys() {
 	done
 }
 
-# nvmet_ns NQN NSID PATH: add and enable a namespace (block device or file).
+# nvmet_ns NQN NSID PATH [attr=value...]: add and enable a namespace
+# backed by a block device or a file (e.g. buffered_io=1 for tmpfs files,
+# which cannot be opened O_DIRECT).
 nvmet_ns() {
-	local d="$NVMET/subsystems/$1/namespaces/$2"
+	local d="$NVMET/subsystems/$1/namespaces/$2" kv
 	mkdir "$d"
 	echo -n "$3" > "$d/device_path"
+	shift 3
+	for kv in "$@"; do
+		echo "${kv#*=}" > "$d/${kv%%=*}"
+	done
 	echo 1 > "$d/enable"
+}
+
+# pci_nvme_ns: the namespace of the QEMU-emulated NVMe disk (the only
+# controller on PCIe; fabrics controllers may sit beside it).
+pci_nvme_ns() {
+	local c i
+	modprobe nvme
+	for i in $(seq 200); do
+		for c in /sys/class/nvme/nvme*; do
+			[ "$(cat "$c/transport" 2>/dev/null)" = pcie ] || continue
+			for n in "$c"/nvme*n1; do
+				[ -b "/dev/${n##*/}" ] && { echo "/dev/${n##*/}"; return 0; }
+			done
+		done
+		sleep 0.1
+	done
+	echo "pci_nvme_ns: no emulated NVMe disk" >&2
+	return 1
 }
 
 # nvmet_port ID TRTYPE ADDR [SVCID] [attr=value...]: create a port, ipv4
@@ -157,8 +181,12 @@ transport_modules() {
 # core modules: an unload that fails means something still holds them.
 teardown() {
 	local m rc=0
-	nvme disconnect-all > /dev/null 2>&1
+	[ ! -e /dev/nvme-fabrics ] || nvme disconnect-all > /dev/null 2>&1 || rc=1
 	nvmet_clear
+	for m in /dev/loop[0-9]*; do
+		[ -b "$m" ] && losetup "$m" > /dev/null 2>&1 || continue
+		losetup -d "$m" || rc=1
+	done
 	for m in nvme_rdma nvme_tcp nvmet_rdma nvmet_tcp nvme_fabrics nvmet; do
 		if [ -d "/sys/module/$m" ] && ! rmmod "$m"; then
 			echo "teardown: rmmod $m failed (refcnt $(cat "/sys/module/$m/refcnt" 2>/dev/null))"
@@ -171,12 +199,24 @@ teardown() {
 	return $rc
 }
 
+# module_desc MODULE: "MODULE ours VERSION", "MODULE in-tree" or "MODULE not loaded".
+module_desc() {
+	local v
+	if [ ! -d "/sys/module/$1" ]; then
+		echo "$1 not loaded"
+	elif v=$(cat "/sys/module/$1/version" 2> /dev/null); then
+		echo "$1 ours $v"
+	else
+		echo "$1 in-tree"
+	fi
+}
+
 # module_is IMPL MODULE: check which implementation of a module is loaded.
 # Ours carries a version starting with our tag; in-tree has no version.
 module_is() {
 	local impl=$1 mod=$2 v
 	[ -d "/sys/module/$mod" ] || { echo "$mod is not loaded"; return 1; }
-	v=$(cat "/sys/module/$mod/version" 2>/dev/null)
+	v=$(cat "/sys/module/$mod/version" 2>/dev/null || true)
 	case "$impl" in
 	ours)
 		case "$(cat "/sys/module/$mod/taint" 2>/dev/null)" in

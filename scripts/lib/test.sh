@@ -34,20 +34,29 @@ boot() {
 	vm_boot || fail "boot: see $RUN/vm-*/console.log"
 }
 
+# cmd_summary CMD: the first non-blank line of a command, for messages.
+cmd_summary() {
+	local l
+	l=$(printf '%s\n' "$1" | grep -m1 -v '^[[:space:]]*$')
+	l=${l#"${l%%[![:space:]]*}"}
+	[ ${#l} -le 80 ] || l="${l:0:77}..."
+	echo "$l"
+}
+
 # check ROLE CMD...: run CMD in the guest, fail the test if it fails.
 check() {
 	local role=$1
 	shift
 	local rc=0
 	on "$role" "$@" || rc=$?
-	[ $rc = 0 ] || fail "in $(vm_name "$role"): $* (rc $rc)"
+	[ $rc = 0 ] || fail "in $(vm_name "$role"): $(cmd_summary "$*") (rc $rc)"
 }
 
 # expect_fail ROLE CMD...: CMD must fail in the guest.
 expect_fail() {
 	local role=$1
 	shift
-	! on "$role" "$@" || fail "in $(vm_name "$role"): expected failure: $*"
+	! on "$role" "$@" || fail "in $(vm_name "$role"): expected failure: $(cmd_summary "$*")"
 }
 
 # assert_module ROLE IMPL MODULE: the loaded MODULE is ours or in-tree.
@@ -65,10 +74,13 @@ impl_for() {
 }
 
 test_finish() {
-	local rc=$? name dir tail gate=""
+	local rc=$? i name dir tail gate=""
 	trap - EXIT TERM INT
 	if [ $TEST_BOOTED = 1 ]; then
-		for name in "${VMS[@]}"; do
+		# Hosts first (VMs were started targets first): a target that
+		# goes away under a connected host would start its recovery.
+		for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
+			name=${VMS[i]}
 			dir="$RUN/vm-$name"
 			if vm_alive "$name"; then
 				VM_CMD_TIMEOUT=120 on "$name" teardown > "$dir/teardown.log" 2>&1 ||

@@ -86,6 +86,21 @@ vm_wait_ready() {
 # udp_port: a free-looking UDP port pair base for the socket netdev.
 udp_port() { echo $((20000 + (RANDOM % 20000) * 2)); }
 
+# QEMU's UDP socket netdev receives with the default socket buffer
+# (net.core.rmem_default, 208 KiB): a burst of rxe packets, e.g. a 128 KiB
+# RDMA READ response, overflows it whenever the receiving VM's thread is
+# not scheduled, and rxe then waits for its retransmit timer: writes of
+# 128 KiB took seconds each.  A larger default, applied to the sockets QEMU
+# creates from now on, keeps the link lossless in practice.
+VM_UDP_RMEM=${VM_UDP_RMEM:-16777216}
+vm_tune_udp() {
+	local cur
+	cur=$(sysctl -n net.core.rmem_default 2> /dev/null) || return 0
+	[ "$cur" -ge "$VM_UDP_RMEM" ] && return 0
+	sysctl -q -w net.core.rmem_default="$VM_UDP_RMEM" ||
+		echo "warning: cannot raise net.core.rmem_default; the VM link may drop packets"
+}
+
 # vm_boot: boot the guests of $TOPOLOGY and wait for them.
 # Extra QEMU arguments for the target VM come from TARGET_QEMU_ARGS (array).
 vm_boot() {
@@ -97,6 +112,7 @@ vm_boot() {
 		vm_start one "$TARGET_ADDR" "$hid_h" "${TARGET_QEMU_ARGS[@]}" || return 1
 		;;
 	two)
+		vm_tune_udp
 		p=$(udp_port)
 		vm_start target "$TARGET_ADDR" "$hid_t" \
 			-netdev "socket,id=n0,udp=127.0.0.1:$((p + 1)),localaddr=127.0.0.1:$p" \
