@@ -188,3 +188,16 @@ module_is() {
 	intree) [ -z "$v" ] || { echo "$mod is ours ($v), expected in-tree"; return 1; } ;;
 	esac
 }
+
+# objects_zero [SECONDS]: our nvmet-rdma's live-object counters all reach
+# zero (queues are released asynchronously), waiting up to SECONDS (10).
+objects_zero() {
+	local f=/sys/kernel/debug/nvmet_rdma/objects i
+	for i in $(seq $((${1:-10} * 10))); do
+		! awk '$1 ~ /^(ports|listeners|devices|queues|slots)$/ && $2 != 0 {bad=1} END {exit !bad}' "$f" && return 0
+		sleep 0.1
+	done
+	echo "live objects left:"
+	cat "$f"
+	return 1
+}
