@@ -201,3 +201,10 @@ objects_zero() {
 	cat "$f"
 	return 1
 }
+
+# target_qstat NAME: the sum of a per-queue counter of our nvmet-rdma over
+# all its live queues.
+target_qstat() {
+	cat /sys/kernel/debug/nvmet_rdma/queues/* 2>/dev/null |
+		awk -v k="$1" '$1 == k {s += $2} END {print s + 0}'
+}
