@@ -96,7 +96,7 @@ static void nvmet_rdma_relisten_work(struct work_struct *work)
 		port->warned = true;
 		schedule_delayed_work(&port->relisten_work,
 				      NVMET_RDMA_RELISTEN_DELAY);
-	} else if (port->warned) {
+	} else {
 		pr_info("port %d: listening on %pISpc again\n",
 			nvmet_rdma_port_id(port), &port->addr);
 		port->warned = false;
