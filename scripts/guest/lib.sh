@@ -228,3 +228,46 @@ module_is() {
 	intree) [ -z "$v" ] || { echo "$mod is ours ($v), expected in-tree"; return 1; } ;;
 	esac
 }
+
+# objects_zero [SECONDS]: our nvmet-rdma's live-object counters all reach
+# zero (queues are released asynchronously), waiting up to SECONDS (10).
+objects_zero() {
+	local f=/sys/kernel/debug/nvmet_rdma/objects i
+	for i in $(seq $((${1:-10} * 10))); do
+		! awk '$1 ~ /^(ports|listeners|devices|queues|slots)$/ && $2 != 0 {bad=1} END {exit !bad}' "$f" && return 0
+		sleep 0.1
+	done
+	echo "live objects left:"
+	cat "$f"
+	return 1
+}
+
+# target_qstat NAME: the sum of a per-queue counter of our nvmet-rdma over
+# all its live queues.
+target_qstat() {
+	cat /sys/kernel/debug/nvmet_rdma/queues/* 2>/dev/null |
+		awk -v k="$1" '$1 == k {s += $2} END {print s + 0}'
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" > /dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "wait_for: timed out: $*"
+	return 1
+}
+
+# ctrl_state NQN STATE: a controller of subsystem NQN is in STATE.
+ctrl_state() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$1" ] &&
+			[ "$(cat "$c/state")" = "$2" ] && return 0
+	done
+	return 1
+}

@@ -11,10 +11,240 @@
 /* Messages carry the module's file name, which users load and grep for. */
 #define pr_fmt(fmt) "nvmet-rdma: " fmt
 
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_cm.h>
+#include <rdma/rw.h>
+
 #include "nvmet.h"
 #include "nvmeof_rdma_common.h"
+#include "nvmeof_rdma_proto.h"
 
+/*
+ * Largest data transfer of one command: MDTS is reported in units of the
+ * 4 KiB minimum page size, so 8 means 1 MiB.
+ */
+#define NVMET_RDMA_MDTS			8
+#define NVMET_RDMA_MAX_XFER		(SZ_4K << NVMET_RDMA_MDTS)
+
+/* param_inline_data_size: default when unset, and the largest we accept. */
+#define NVMET_RDMA_INLINE_DEFAULT	SZ_4K
+#define NVMET_RDMA_INLINE_MAX		SZ_16K
+#define NVMET_RDMA_INLINE_PAGES		(NVMET_RDMA_INLINE_MAX / PAGE_SIZE)
+
+#define NVMET_RDMA_BACKLOG		128
+/* Between attempts to listen again once the address or device is gone. */
+#define NVMET_RDMA_RELISTEN_DELAY	(5 * HZ)
+
+/* Module parameters (nvmet_rdma_main.c). */
+extern unsigned int nvmet_rdma_max_queue_size;
+
+/*
+ * The rdma_cm hands the listener's context to the ids of new connections,
+ * and all of them share one event handler: this tag, first in both
+ * context types, tells the handler which one it got.
+ */
+enum nvmet_rdma_ctx_kind {
+	NVMET_RDMA_CTX_LISTENER,
+	NVMET_RDMA_CTX_QUEUE,
+};
+
+/* One per RDMA device with queues on it; holds what the queues share. */
+struct nvmet_rdma_dev {
+	struct list_head	entry;		/* nvmet_rdma_devices */
+	struct kref		ref;		/* one per queue */
+	struct ib_device	*ibdev;
+	struct ib_pd		*pd;
+	atomic_t		next_vector;	/* spread CQs over vectors */
+	bool			removing;	/* device is going away */
+};
+
+/* nvmet_port->priv of an enabled port. */
+struct nvmet_rdma_port {
+	enum nvmet_rdma_ctx_kind kind;		/* must be first */
+	struct nvmet_port	*nport;
+	struct sockaddr_storage	addr;
+	struct list_head	entry;		/* nvmet_rdma_ports */
+	struct mutex		lock;		/* listener, stopping */
+	struct rdma_cm_id	*listener;	/* NULL while not listening */
+	bool			stopping;
+	bool			warned;		/* relisten failure reported */
+	bool			lost;		/* listener needs replacing */
+	struct delayed_work	relisten_work;
+};
+
+enum nvmet_rdma_qstate {
+	NVMET_RDMA_Q_CONNECTING,	/* accepted, not yet established */
+	NVMET_RDMA_Q_LIVE,
+	NVMET_RDMA_Q_CLOSING,		/* release queued or running */
+};
+
+/* Per-queue counters, exported in debugfs (nvmet_rdma_stats.c). */
+struct nvmet_rdma_qstats {
+	atomic64_t	cmds;
+	atomic64_t	inline_cmds;
+	atomic64_t	bytes_in;	/* host to controller */
+	atomic64_t	bytes_out;	/* controller to host */
+	atomic64_t	sgl_errors;
+	atomic64_t	rw_waits;	/* commands that waited for SQ space */
+	atomic64_t	wc_errors[IB_WC_GENERAL_ERR + 1];
+};
+
+/*
+ * A slot is a receive buffer together with everything needed to answer
+ * the command that lands in it.  Slots are preallocated per queue and a
+ * slot goes back to the receive queue only when its response has been
+ * sent, so the command path never allocates and the number of responses
+ * in flight can never exceed the number of receive buffers.
+ */
+struct nvmet_rdma_slot {
+	struct nvmet_rdma_queue	*queue;
+	struct nvme_command	*sqe;		/* in queue->sqes */
+	struct nvme_completion	*cqe;		/* in queue->cqes */
+
+	struct ib_cqe		recv_cqe;
+	struct ib_recv_wr	recv_wr;
+	struct ib_sge		recv_sge[1 + NVMET_RDMA_INLINE_PAGES];
+	struct page		*inline_page[NVMET_RDMA_INLINE_PAGES];
+
+	struct ib_cqe		send_cqe;
+	struct ib_send_wr	send_wr;
+	struct ib_sge		send_sge;
+
+	struct ib_cqe		read_cqe;
+	struct rdma_rw_ctx	rw;
+	bool			rw_live;	/* rw is initialised */
+	bool			sgl_owned;	/* req.sg from nvmet_req_alloc_sgls */
+	u32			rw_wrs;		/* send queue credits held */
+	u32			recv_len;
+	u16			status;		/* set when mapping fails */
+
+	struct list_head	link;		/* pending or rw_wait */
+	struct scatterlist	inline_sg[NVMET_RDMA_INLINE_PAGES];
+	struct nvmet_req	req;
+};
+
+struct nvmet_rdma_queue {
+	enum nvmet_rdma_ctx_kind kind;		/* must be first */
+	struct rdma_cm_id	*cm_id;
+	struct ib_qp		*qp;
+	struct ib_cq		*cq;
+	unsigned int		cq_size;
+	struct nvmet_rdma_dev	*dev;
+	struct nvmet_port	*nport;
+	struct list_head	entry;		/* nvmet_rdma_queues */
+	int			idx;
+
+	struct nvmet_sq		nvme_sq;
+	struct nvmet_cq		nvme_cq;
+	u16			qid;
+	u16			depth;		/* receive slots */
+	u32			inline_size;
+	u32			inline_pages;
+
+	struct nvmet_rdma_slot	*slots;
+	struct nvme_command	*sqes;
+	dma_addr_t		sqes_dma;
+	struct nvme_completion	*cqes;
+	dma_addr_t		cqes_dma;
+
+	/*
+	 * RDMA READ/WRITE work requests are what can exhaust the send queue:
+	 * responses have one entry per slot reserved.  lock protects state,
+	 * the two lists and rw_credits.
+	 */
+	spinlock_t		lock;
+	enum nvmet_rdma_qstate	state;
+	struct list_head	pending;	/* arrived before ESTABLISHED */
+	struct list_head	rw_wait;	/* waiting for rw_credits */
+	u32			rw_credits;
+	u32			rw_budget;
+
+	struct work_struct	release_work;
+	struct nvmet_rdma_qstats stats;
+	struct dentry		*dbg;
+};
+
+/* Live objects of each type, for leak checks (nvmet_rdma_stats.c). */
+enum nvmet_rdma_obj {
+	NVMET_RDMA_OBJ_PORT,
+	NVMET_RDMA_OBJ_LISTENER,
+	NVMET_RDMA_OBJ_DEV,
+	NVMET_RDMA_OBJ_QUEUE,
+	NVMET_RDMA_OBJ_SLOT,
+	NVMET_RDMA_OBJ_NR,
+};
+
+/* Global counters that have no queue to live in. */
+enum nvmet_rdma_gstat {
+	NVMET_RDMA_GS_CONNECTS,
+	NVMET_RDMA_GS_REJECTS,
+	NVMET_RDMA_GS_NR,
+};
+
+extern atomic_long_t nvmet_rdma_live[NVMET_RDMA_OBJ_NR];
+extern atomic64_t nvmet_rdma_gstats[NVMET_RDMA_GS_NR];
+
+static inline void nvmet_rdma_obj_add(enum nvmet_rdma_obj t, long n)
+{
+	atomic_long_add(n, &nvmet_rdma_live[t]);
+}
+
+/*
+ * Objects the module keeps track of; nvmet_rdma_lock protects both lists
+ * and every nvmet_rdma_dev.removing flag.
+ */
+extern struct mutex nvmet_rdma_lock;
+extern struct list_head nvmet_rdma_queues;
+extern struct workqueue_struct *nvmet_rdma_wq;
+extern const struct nvmet_fabrics_ops nvmet_rdma_ops;
+
+/* nvmet_rdma_port.c */
 int nvmet_rdma_add_port(struct nvmet_port *nport);
 void nvmet_rdma_remove_port(struct nvmet_port *nport);
+void nvmet_rdma_disc_traddr(struct nvmet_req *req, struct nvmet_port *nport,
+			    char *traddr);
+void nvmet_rdma_listener_lost(struct nvmet_rdma_port *port);
+int nvmet_rdma_client_register(void);
+void nvmet_rdma_client_unregister(void);
+
+/* nvmet_rdma_cm.c */
+int nvmet_rdma_cm_handler(struct rdma_cm_id *cm_id,
+			  struct rdma_cm_event *event);
+
+/* nvmet_rdma_queue.c */
+struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev);
+void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev);
+void nvmet_rdma_dev_drain(struct ib_device *ibdev);
+struct nvmet_rdma_queue *
+nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
+			struct nvmet_port *nport,
+			const struct nvmeof_rdma_cm_params *params, int *cm_sts);
+int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue);
+void nvmet_rdma_queue_destroy(struct nvmet_rdma_queue *queue);
+void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue);
+void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue);
+void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
+			     struct ib_device *ibdev);
+void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl);
+
+/* nvmet_rdma_cmd.c */
+void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot);
+int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_queue_response(struct nvmet_req *req);
+
+/* nvmet_rdma_stats.c */
+void nvmet_rdma_stats_init(void);
+void nvmet_rdma_stats_exit(void);
+void nvmet_rdma_stats_queue_add(struct nvmet_rdma_queue *queue);
+void nvmet_rdma_stats_queue_del(struct nvmet_rdma_queue *queue);
 
 #endif /* _NVMEOF_RDMA_TARGET_H */

@@ -5,51 +5,105 @@
 #include "nvmet_rdma.h"
 
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 
-/*
- * nvmet core calls these without a NULL check once a controller or request
- * exists on one of our ports; add_port refuses every port, so neither can.
- */
-static void nvmet_rdma_queue_response(struct nvmet_req *req)
+/* The smallest I/O queue worth offering; nvmet core allows up to 1024. */
+#define NVMET_RDMA_QUEUE_SIZE_MIN	16
+
+unsigned int nvmet_rdma_max_queue_size = 256;
+
+static int nvmet_rdma_set_queue_size(const char *val,
+				     const struct kernel_param *kp)
 {
-	WARN_ON_ONCE(1);
+	return param_set_uint_minmax(val, kp, NVMET_RDMA_QUEUE_SIZE_MIN,
+				     NVMET_QUEUE_SIZE);
 }
 
-static void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl)
+static const struct kernel_param_ops nvmet_rdma_queue_size_ops = {
+	.set	= nvmet_rdma_set_queue_size,
+	.get	= param_get_uint,
+};
+
+module_param_cb(max_queue_size, &nvmet_rdma_queue_size_ops,
+		&nvmet_rdma_max_queue_size, 0644);
+MODULE_PARM_DESC(max_queue_size,
+		 "largest I/O queue a host may create, 16-1024 (default 256); applies to new controllers and connections");
+
+struct workqueue_struct *nvmet_rdma_wq;
+
+static u8 nvmet_rdma_get_mdts(const struct nvmet_ctrl *ctrl)
 {
+	return NVMET_RDMA_MDTS;
+}
+
+static u16 nvmet_rdma_get_max_queue_size(const struct nvmet_ctrl *ctrl)
+{
+	return READ_ONCE(nvmet_rdma_max_queue_size);
 }
 
 /*
  * msdbd and NVMF_KEYED_SGLS state what the RDMA binding itself mandates
- * (one keyed SGL data block per command); metadata/PI support is optional
- * and left out until the data path provides it.  The other callbacks are
- * optional to nvmet core.
+ * (one keyed SGL data block per command).  Without
+ * NVMF_METADATA_SUPPORTED nvmet core refuses to enable a port with
+ * param_pi_enable set.
  */
-static const struct nvmet_fabrics_ops nvmet_rdma_ops = {
-	.owner		= THIS_MODULE,
-	.type		= NVMF_TRTYPE_RDMA,
-	.msdbd		= 1,
-	.flags		= NVMF_KEYED_SGLS,
-	.add_port	= nvmet_rdma_add_port,
-	.remove_port	= nvmet_rdma_remove_port,
-	.queue_response	= nvmet_rdma_queue_response,
-	.delete_ctrl	= nvmet_rdma_delete_ctrl,
+const struct nvmet_fabrics_ops nvmet_rdma_ops = {
+	.owner			= THIS_MODULE,
+	.type			= NVMF_TRTYPE_RDMA,
+	.msdbd			= 1,
+	.flags			= NVMF_KEYED_SGLS,
+	.add_port		= nvmet_rdma_add_port,
+	.remove_port		= nvmet_rdma_remove_port,
+	.queue_response		= nvmet_rdma_queue_response,
+	.delete_ctrl		= nvmet_rdma_delete_ctrl,
+	.disc_traddr		= nvmet_rdma_disc_traddr,
+	.get_mdts		= nvmet_rdma_get_mdts,
+	.get_max_queue_size	= nvmet_rdma_get_max_queue_size,
 };
 
 static int __init nvmet_rdma_init(void)
 {
-	return nvmet_register_transport(&nvmet_rdma_ops);
+	int ret;
+
+	/* Releases wait for I/O; unbound so one slow queue does not stall all. */
+	nvmet_rdma_wq = alloc_workqueue("nvmet-rdma-release", WQ_UNBOUND, 0);
+	if (!nvmet_rdma_wq)
+		return -ENOMEM;
+	nvmet_rdma_stats_init();
+
+	ret = nvmet_rdma_client_register();
+	if (ret)
+		goto out_stats;
+	ret = nvmet_register_transport(&nvmet_rdma_ops);
+	if (ret)
+		goto out_client;
+	return 0;
+
+out_client:
+	nvmet_rdma_client_unregister();
+out_stats:
+	nvmet_rdma_stats_exit();
+	destroy_workqueue(nvmet_rdma_wq);
+	return ret;
 }
 
+/*
+ * Every port holds a module reference, so none is left here; queues may
+ * be, and unregistering the ib_client closes them and waits for their
+ * release on each device.
+ */
 static void __exit nvmet_rdma_exit(void)
 {
 	nvmet_unregister_transport(&nvmet_rdma_ops);
+	nvmet_rdma_client_unregister();
+	destroy_workqueue(nvmet_rdma_wq);
+	nvmet_rdma_stats_exit();
 }
 
 module_init(nvmet_rdma_init);
 module_exit(nvmet_rdma_exit);
 
-MODULE_DESCRIPTION("NVMe over Fabrics RDMA target transport (skeleton)");
+MODULE_DESCRIPTION("NVMe over Fabrics RDMA target transport");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(NVMEOF_RDMA_VERSION);
 /* nvmet core requests "nvmet-transport-<trtype>"; NVMF_TRTYPE_RDMA is 1. */

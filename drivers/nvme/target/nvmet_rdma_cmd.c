@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA target transport: the command path.
+ *
+ * A capsule lands in a slot; its SGL is checked and mapped (in-capsule
+ * data is used in place, keyed data gets an rdma_rw context); data the
+ * host writes is pulled with RDMA READ before nvmet executes the command;
+ * data the host reads is pushed with RDMA WRITEs chained in front of the
+ * response SEND; the slot is reposted once that SEND has completed.
+ */
+#include "nvmet_rdma.h"
+
+static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc);
+static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc);
+static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc);
+
+void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot)
+{
+	slot->recv_cqe.done = nvmet_rdma_recv_done;
+	slot->recv_wr.wr_cqe = &slot->recv_cqe;
+	slot->recv_wr.sg_list = slot->recv_sge;
+
+	slot->send_cqe.done = nvmet_rdma_send_done;
+	slot->send_wr.wr_cqe = &slot->send_cqe;
+	slot->send_wr.sg_list = &slot->send_sge;
+	slot->send_wr.num_sge = 1;
+	slot->send_wr.send_flags = IB_SEND_SIGNALED;
+
+	slot->read_cqe.done = nvmet_rdma_read_done;
+	INIT_LIST_HEAD(&slot->link);
+}
+
+int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct ib_device *ibdev = queue->dev->ibdev;
+	int i;
+
+	for (i = 0; i < slot->recv_wr.num_sge; i++)
+		ib_dma_sync_single_for_device(ibdev, slot->recv_sge[i].addr,
+					      slot->recv_sge[i].length,
+					      DMA_FROM_DEVICE);
+	return ib_post_recv(queue->qp, &slot->recv_wr, NULL);
+}
+
+static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
+				struct ib_wc *wc, const char *what)
+{
+	/* Flushes are how a closing queue gets its buffers back. */
+	if (wc->status == IB_WC_WR_FLUSH_ERR)
+		return;
+	atomic64_inc(&queue->stats.wc_errors[min_t(unsigned int, wc->status,
+						   IB_WC_GENERAL_ERR)]);
+	pr_err("queue %d (qid %u, host %pISpc): %s failed: %s (%d), closing\n",
+	       queue->idx, queue->qid, &queue->cm_id->route.addr.dst_addr,
+	       what, ib_wc_status_msg(wc->status), wc->status);
+	nvmet_rdma_queue_close(queue);
+}
+
+/*
+ * Move waiters that now fit into @ready, charging their credits.  A queue
+ * that is no longer live runs nothing: every waiter goes, uncharged, so
+ * that it can be dropped and release the submission queue reference that
+ * nvmet_sq_destroy() is waiting for.
+ */
+static void nvmet_rdma_take_waiters(struct nvmet_rdma_queue *queue,
+				    struct list_head *ready)
+{
+	struct nvmet_rdma_slot *slot, *tmp;
+
+	lockdep_assert_held(&queue->lock);
+	list_for_each_entry_safe(slot, tmp, &queue->rw_wait, link) {
+		if (queue->state == NVMET_RDMA_Q_LIVE) {
+			if (slot->rw_wrs > queue->rw_credits)
+				break;
+			queue->rw_credits -= slot->rw_wrs;
+		} else {
+			slot->rw_wrs = 0;
+		}
+		list_move_tail(&slot->link, ready);
+	}
+}
+
+static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot);
+static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot);
+
+/*
+ * The command in @slot is over: give back what it held and hand the
+ * buffer to the receive queue again, unless the queue is closing.
+ */
+static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_req *req = &slot->req;
+	struct nvmet_rdma_slot *next, *tmp;
+	unsigned long flags;
+	LIST_HEAD(ready);
+	bool live;
+
+	if (slot->rw_live) {
+		rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->cm_id->port_num,
+				    req->sg, req->sg_cnt, nvmet_data_dir(req));
+		slot->rw_live = false;
+	}
+	if (slot->sgl_owned) {
+		nvmet_req_free_sgls(req);
+		slot->sgl_owned = false;
+	}
+
+	spin_lock_irqsave(&queue->lock, flags);
+	queue->rw_credits += slot->rw_wrs;
+	slot->rw_wrs = 0;
+	if (!list_empty(&queue->rw_wait))
+		nvmet_rdma_take_waiters(queue, &ready);
+	live = queue->state == NVMET_RDMA_Q_LIVE;
+	spin_unlock_irqrestore(&queue->lock, flags);
+
+	if (live && nvmet_rdma_post_recv(slot)) {
+		pr_err("queue %d (qid %u): cannot repost a receive, closing\n",
+		       queue->idx, queue->qid);
+		nvmet_rdma_queue_close(queue);
+	}
+
+	list_for_each_entry_safe(next, tmp, &ready, link) {
+		list_del_init(&next->link);
+		if (live)
+			nvmet_rdma_run_cmd(next);
+		else
+			nvmet_rdma_slot_abort(next);
+	}
+}
+
+/* Drop a command nvmet_req_init() accepted but that will never complete. */
+static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot)
+{
+	nvmet_req_uninit(&slot->req);
+	nvmet_rdma_slot_finish(slot);
+}
+
+static u16 nvmet_rdma_map_keyed(struct nvmet_rdma_slot *slot,
+				struct nvme_keyed_sgl_desc *ksgl)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_req *req = &slot->req;
+	u32 len = nvmeof_rdma_keyed_len(ksgl);
+	int ret;
+
+	if (!len)
+		return 0;
+	if (len > NVMET_RDMA_MAX_XFER) {
+		req->error_loc = offsetof(struct nvme_common_command, dptr);
+		return NVME_SC_SGL_INVALID_DATA | NVME_STATUS_DNR;
+	}
+
+	req->transfer_len = len;
+	if (nvmet_req_alloc_sgls(req)) {
+		req->transfer_len = 0;
+		return NVME_SC_INTERNAL;
+	}
+	slot->sgl_owned = true;
+
+	ret = rdma_rw_ctx_init(&slot->rw, queue->qp, queue->cm_id->port_num,
+			       req->sg, req->sg_cnt, 0, le64_to_cpu(ksgl->addr),
+			       nvmeof_rdma_keyed_key(ksgl), nvmet_data_dir(req));
+	if (ret < 0) {
+		pr_err_ratelimited("queue %d: rdma_rw_ctx_init of %u bytes failed (%d)\n",
+				   queue->idx, len, ret);
+		return NVME_SC_INTERNAL;
+	}
+	slot->rw_live = true;
+	/* A command that can never fit would wait for credits forever. */
+	if (ret > queue->rw_budget) {
+		pr_err_ratelimited("queue %d: %u bytes need %d work requests, the send queue has %u\n",
+				   queue->idx, len, ret, queue->rw_budget);
+		return NVME_SC_INTERNAL;
+	}
+	slot->rw_wrs = ret;
+	return 0;
+}
+
+static u16 nvmet_rdma_map_incapsule(struct nvmet_rdma_slot *slot,
+				    struct nvme_sgl_desc *sgl)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct ib_device *ibdev = queue->dev->ibdev;
+	struct nvmet_req *req = &slot->req;
+	u64 off = le64_to_cpu(sgl->addr);
+	u32 len = le32_to_cpu(sgl->length);
+	u32 avail, chunk, pgoff, left;
+	unsigned int pg, n = 0;
+
+	/* Only what actually arrived, and what we buffer, may be used. */
+	avail = min_t(u32, slot->recv_len - sizeof(struct nvme_command),
+		      queue->inline_size);
+
+	if (!nvme_is_write(slot->sqe)) {
+		req->error_loc = offsetof(struct nvme_common_command, opcode);
+		return NVME_SC_INVALID_FIELD | NVME_STATUS_DNR;
+	}
+	if (!nvmeof_rdma_incapsule_fits(off, len, avail)) {
+		req->error_loc = offsetof(struct nvme_common_command, dptr);
+		return (off > avail ? NVME_SC_SGL_INVALID_OFFSET :
+			NVME_SC_SGL_INVALID_DATA) | NVME_STATUS_DNR;
+	}
+	if (!len)
+		return 0;
+
+	pg = off >> PAGE_SHIFT;
+	pgoff = offset_in_page(off);
+	sg_init_table(slot->inline_sg, DIV_ROUND_UP(pgoff + len, PAGE_SIZE));
+	for (left = len; left; left -= chunk, pg++, pgoff = 0) {
+		chunk = min_t(u32, left, PAGE_SIZE - pgoff);
+		ib_dma_sync_single_for_cpu(ibdev, slot->recv_sge[1 + pg].addr,
+					   slot->recv_sge[1 + pg].length,
+					   DMA_FROM_DEVICE);
+		sg_set_page(&slot->inline_sg[n++], slot->inline_page[pg],
+			    chunk, pgoff);
+	}
+	req->sg = slot->inline_sg;
+	req->sg_cnt = n;
+	req->transfer_len = len;
+
+	atomic64_inc(&queue->stats.inline_cmds);
+	atomic64_add(len, &queue->stats.bytes_in);
+	return 0;
+}
+
+/*
+ * Decide from the SGL identifier alone how the data moves; nothing the
+ * host pointed at is touched before the descriptor has been validated.
+ */
+static u16 nvmet_rdma_map_data(struct nvmet_rdma_slot *slot)
+{
+	union nvme_data_ptr *dptr = &slot->sqe->common.dptr;
+	u16 status;
+
+	switch (nvmeof_rdma_sgl_classify(dptr->sgl.type)) {
+	case NVMEOF_RDMA_SGL_KEYED_INV:
+		slot->send_wr.opcode = IB_WR_SEND_WITH_INV;
+		slot->send_wr.ex.invalidate_rkey =
+			nvmeof_rdma_keyed_key(&dptr->ksgl);
+		fallthrough;
+	case NVMEOF_RDMA_SGL_KEYED:
+		status = nvmet_rdma_map_keyed(slot, &dptr->ksgl);
+		break;
+	case NVMEOF_RDMA_SGL_INCAPSULE:
+		status = nvmet_rdma_map_incapsule(slot, &dptr->sgl);
+		break;
+	default:
+		slot->req.error_loc = offsetof(struct nvme_common_command, dptr);
+		status = NVME_SC_SGL_INVALID_TYPE | NVME_STATUS_DNR;
+		break;
+	}
+	if (status)
+		atomic64_inc(&slot->queue->stats.sgl_errors);
+	return status;
+}
+
+static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_req *req = &slot->req;
+
+	if (unlikely(slot->status)) {
+		nvmet_req_complete(req, slot->status);
+		return;
+	}
+
+	if (slot->rw_live && nvmet_data_dir(req) == DMA_FROM_DEVICE) {
+		if (rdma_rw_ctx_post(&slot->rw, queue->qp,
+				     queue->cm_id->port_num, &slot->read_cqe,
+				     NULL)) {
+			pr_err("queue %d (qid %u): cannot post RDMA READ, closing\n",
+			       queue->idx, queue->qid);
+			nvmet_rdma_slot_abort(slot);
+			nvmet_rdma_queue_close(queue);
+		}
+		return;
+	}
+	req->execute(req);
+}
+
+void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_req *req = &slot->req;
+	unsigned long flags;
+
+	/* nvmet_req_init() may already answer, through queue_response. */
+	slot->rw_live = false;
+	slot->sgl_owned = false;
+	slot->rw_wrs = 0;
+	slot->send_wr.opcode = IB_WR_SEND;
+	req->cmd = slot->sqe;
+	req->cqe = slot->cqe;
+	req->port = queue->nport;
+	atomic64_inc(&queue->stats.cmds);
+
+	if (!nvmet_req_init(req, &queue->nvme_cq, &queue->nvme_sq,
+			    &nvmet_rdma_ops))
+		return;
+
+	slot->status = nvmet_rdma_map_data(slot);
+
+	if (slot->rw_wrs) {
+		spin_lock_irqsave(&queue->lock, flags);
+		/* FIFO: never overtake a command that is already waiting. */
+		if (!list_empty(&queue->rw_wait) ||
+		    slot->rw_wrs > queue->rw_credits) {
+			list_add_tail(&slot->link, &queue->rw_wait);
+			spin_unlock_irqrestore(&queue->lock, flags);
+			atomic64_inc(&queue->stats.rw_waits);
+			return;
+		}
+		queue->rw_credits -= slot->rw_wrs;
+		spin_unlock_irqrestore(&queue->lock, flags);
+	}
+	nvmet_rdma_run_cmd(slot);
+}
+
+static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_slot *slot =
+		container_of(wc->wr_cqe, struct nvmet_rdma_slot, recv_cqe);
+	struct nvmet_rdma_queue *queue = slot->queue;
+	unsigned long flags;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		nvmet_rdma_wc_error(queue, wc, "receive");
+		return;
+	}
+	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
+		pr_err("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
+		       queue->idx, queue->qid,
+		       &queue->cm_id->route.addr.dst_addr, wc->byte_len);
+		nvmet_rdma_queue_close(queue);
+		return;
+	}
+	slot->recv_len = wc->byte_len;
+	ib_dma_sync_single_for_cpu(queue->dev->ibdev, slot->recv_sge[0].addr,
+				   slot->recv_sge[0].length, DMA_FROM_DEVICE);
+
+	spin_lock_irqsave(&queue->lock, flags);
+	if (unlikely(queue->state != NVMET_RDMA_Q_LIVE)) {
+		/*
+		 * The host may send as soon as it has our REP, before we see
+		 * ESTABLISHED; such capsules wait for it.  A closing queue
+		 * just keeps the slot off the receive queue.
+		 */
+		if (queue->state == NVMET_RDMA_Q_CONNECTING)
+			list_add_tail(&slot->link, &queue->pending);
+		spin_unlock_irqrestore(&queue->lock, flags);
+		return;
+	}
+	spin_unlock_irqrestore(&queue->lock, flags);
+
+	nvmet_rdma_start_cmd(slot);
+}
+
+static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_slot *slot =
+		container_of(wc->wr_cqe, struct nvmet_rdma_slot, read_cqe);
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_req *req = &slot->req;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		/* An RC QP in error is dead: nobody would see a response. */
+		nvmet_rdma_slot_abort(slot);
+		nvmet_rdma_wc_error(queue, wc, "RDMA READ");
+		return;
+	}
+
+	/* Unmapping hands the data to the CPU before the backend reads it. */
+	rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->cm_id->port_num,
+			    req->sg, req->sg_cnt, nvmet_data_dir(req));
+	slot->rw_live = false;
+	atomic64_add(req->transfer_len, &queue->stats.bytes_in);
+	req->execute(req);
+}
+
+static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_slot *slot =
+		container_of(wc->wr_cqe, struct nvmet_rdma_slot, send_cqe);
+	struct nvmet_rdma_queue *queue = slot->queue;
+
+	nvmet_rdma_slot_finish(slot);
+	if (unlikely(wc->status != IB_WC_SUCCESS))
+		nvmet_rdma_wc_error(queue, wc, "SEND");
+}
+
+/* nvmet core's completion callback: may run in any context. */
+void nvmet_rdma_queue_response(struct nvmet_req *req)
+{
+	struct nvmet_rdma_slot *slot =
+		container_of(req, struct nvmet_rdma_slot, req);
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct ib_send_wr *first = &slot->send_wr;
+
+	/* Data for the host goes only with a successful completion. */
+	if (slot->rw_live && nvmet_data_dir(req) == DMA_TO_DEVICE &&
+	    !req->cqe->status) {
+		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp,
+					queue->cm_id->port_num, NULL,
+					&slot->send_wr);
+		atomic64_add(req->transfer_len, &queue->stats.bytes_out);
+	}
+
+	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
+				      slot->send_sge.length, DMA_TO_DEVICE);
+	if (unlikely(ib_post_send(queue->qp, first, NULL))) {
+		pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
+				   queue->idx, queue->qid);
+		nvmet_rdma_slot_finish(slot);
+		nvmet_rdma_queue_close(queue);
+	}
+}

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA target transport: devices and queues.
+ *
+ * A queue is created whole in the CONNECT_REQUEST handler, before it is
+ * accepted, so that a connection is either refused or has every buffer
+ * it will ever use.  It is torn down only by its release work, in process
+ * context, once nvmet core has finished with every command on it.
+ */
+#include "nvmet_rdma.h"
+
+#include <linux/idr.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+static LIST_HEAD(nvmet_rdma_devices);
+static DEFINE_IDA(nvmet_rdma_queue_ida);
+static DECLARE_WAIT_QUEUE_HEAD(nvmet_rdma_dev_waitq);
+
+/* Protects nvmet_rdma_devices, nvmet_rdma_queues and dev->removing. */
+DEFINE_MUTEX(nvmet_rdma_lock);
+LIST_HEAD(nvmet_rdma_queues);
+
+struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
+{
+	struct nvmet_rdma_dev *dev;
+
+	mutex_lock(&nvmet_rdma_lock);
+	list_for_each_entry(dev, &nvmet_rdma_devices, entry) {
+		if (dev->ibdev != ibdev)
+			continue;
+		if (dev->removing)
+			dev = ERR_PTR(-ENODEV);
+		else
+			kref_get(&dev->ref);
+		goto out;
+	}
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev) {
+		dev = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	dev->pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(dev->pd)) {
+		struct ib_pd *pd = dev->pd;
+
+		pr_err("%s: cannot allocate a protection domain (%ld)\n",
+		       dev_name(&ibdev->dev), PTR_ERR(pd));
+		kfree(dev);
+		dev = ERR_CAST(pd);
+		goto out;
+	}
+	dev->ibdev = ibdev;
+	kref_init(&dev->ref);
+	atomic_set(&dev->next_vector, 0);
+	list_add_tail(&dev->entry, &nvmet_rdma_devices);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_DEV, 1);
+out:
+	mutex_unlock(&nvmet_rdma_lock);
+	return dev;
+}
+
+/* kref release, entered with nvmet_rdma_lock held by kref_put_mutex(). */
+static void nvmet_rdma_dev_free(struct kref *ref)
+{
+	struct nvmet_rdma_dev *dev =
+		container_of(ref, struct nvmet_rdma_dev, ref);
+
+	/* The PD goes before the device can be seen gone (see drain). */
+	ib_dealloc_pd(dev->pd);
+	list_del(&dev->entry);
+	mutex_unlock(&nvmet_rdma_lock);
+
+	kfree(dev);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_DEV, -1);
+	wake_up_all(&nvmet_rdma_dev_waitq);
+}
+
+void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev)
+{
+	kref_put_mutex(&dev->ref, nvmet_rdma_dev_free, &nvmet_rdma_lock);
+}
+
+static bool nvmet_rdma_dev_present(struct ib_device *ibdev)
+{
+	struct nvmet_rdma_dev *dev;
+	bool found = false;
+
+	mutex_lock(&nvmet_rdma_lock);
+	list_for_each_entry(dev, &nvmet_rdma_devices, entry)
+		found |= dev->ibdev == ibdev;
+	mutex_unlock(&nvmet_rdma_lock);
+	return found;
+}
+
+/*
+ * The RDMA device is being unregistered: refuse new queues on it, close
+ * the ones it has and wait until none holds its PD any more.  Marking and
+ * closing under one lock hold means no queue can slip in between.
+ */
+void nvmet_rdma_dev_drain(struct ib_device *ibdev)
+{
+	struct nvmet_rdma_queue *queue;
+	struct nvmet_rdma_dev *dev;
+
+	mutex_lock(&nvmet_rdma_lock);
+	list_for_each_entry(dev, &nvmet_rdma_devices, entry)
+		if (dev->ibdev == ibdev)
+			dev->removing = true;
+	list_for_each_entry(queue, &nvmet_rdma_queues, entry)
+		if (queue->dev->ibdev == ibdev)
+			nvmet_rdma_queue_close(queue);
+	mutex_unlock(&nvmet_rdma_lock);
+
+	flush_workqueue(nvmet_rdma_wq);
+	wait_event(nvmet_rdma_dev_waitq, !nvmet_rdma_dev_present(ibdev));
+}
+
+static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
+{
+	struct nvmet_rdma_queue *queue = context;
+
+	switch (event->event) {
+	case IB_EVENT_COMM_EST:
+		/* Data came before the RTU: let the CM consider us connected. */
+		rdma_notify(queue->cm_id, event->event);
+		break;
+	case IB_EVENT_QP_LAST_WQE_REACHED:
+		break;
+	default:
+		pr_err("queue %d (qid %u): QP event %s (%d)\n", queue->idx,
+		       queue->qid, ib_event_msg(event->event), event->event);
+		break;
+	}
+}
+
+static void nvmet_rdma_slot_free_pages(struct nvmet_rdma_queue *queue,
+				       struct nvmet_rdma_slot *slot)
+{
+	unsigned int i;
+
+	for (i = 0; i < queue->inline_pages; i++) {
+		if (!slot->inline_page[i])
+			break;
+		ib_dma_unmap_page(queue->dev->ibdev, slot->recv_sge[1 + i].addr,
+				  PAGE_SIZE, DMA_FROM_DEVICE);
+		__free_page(slot->inline_page[i]);
+		slot->inline_page[i] = NULL;
+	}
+}
+
+static int nvmet_rdma_slot_setup(struct nvmet_rdma_queue *queue,
+				 struct nvmet_rdma_slot *slot, unsigned int i)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	u32 lkey = queue->dev->pd->local_dma_lkey;
+	u32 left = queue->inline_size;
+	unsigned int p;
+
+	slot->queue = queue;
+	slot->sqe = &queue->sqes[i];
+	slot->cqe = &queue->cqes[i];
+
+	slot->recv_sge[0].addr = queue->sqes_dma + i * sizeof(*slot->sqe);
+	slot->recv_sge[0].length = sizeof(*slot->sqe);
+	slot->recv_sge[0].lkey = lkey;
+
+	for (p = 0; p < queue->inline_pages; p++) {
+		struct page *page = alloc_page(GFP_KERNEL);
+		dma_addr_t dma;
+
+		if (!page)
+			goto fail;
+		dma = ib_dma_map_page(ibdev, page, 0, PAGE_SIZE,
+				      DMA_FROM_DEVICE);
+		if (ib_dma_mapping_error(ibdev, dma)) {
+			__free_page(page);
+			goto fail;
+		}
+		slot->inline_page[p] = page;
+		slot->recv_sge[1 + p].addr = dma;
+		slot->recv_sge[1 + p].length = min_t(u32, left, PAGE_SIZE);
+		slot->recv_sge[1 + p].lkey = lkey;
+		left -= slot->recv_sge[1 + p].length;
+	}
+
+	slot->send_sge.addr = queue->cqes_dma + i * sizeof(*slot->cqe);
+	slot->send_sge.length = sizeof(*slot->cqe);
+	slot->send_sge.lkey = lkey;
+
+	nvmet_rdma_slot_init(slot);
+	slot->recv_wr.num_sge = 1 + queue->inline_pages;
+	return 0;
+
+fail:
+	nvmet_rdma_slot_free_pages(queue, slot);
+	return -ENOMEM;
+}
+
+/* Frees what nvmet_rdma_bufs_alloc() set up, whatever point it reached. */
+static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	unsigned int i;
+
+	if (queue->slots) {
+		for (i = 0; i < queue->depth; i++)
+			nvmet_rdma_slot_free_pages(queue, &queue->slots[i]);
+		kvfree(queue->slots);
+		queue->slots = NULL;
+		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->depth);
+	}
+	if (queue->cqes_dma)
+		ib_dma_unmap_single(ibdev, queue->cqes_dma,
+				    queue->depth * sizeof(*queue->cqes),
+				    DMA_TO_DEVICE);
+	if (queue->sqes_dma)
+		ib_dma_unmap_single(ibdev, queue->sqes_dma,
+				    queue->depth * sizeof(*queue->sqes),
+				    DMA_FROM_DEVICE);
+	queue->cqes_dma = 0;
+	queue->sqes_dma = 0;
+	kfree(queue->cqes);
+	kfree(queue->sqes);
+	queue->cqes = NULL;
+	queue->sqes = NULL;
+}
+
+/*
+ * SQEs and CQEs of a queue live in two arrays, each mapped once, rather
+ * than as one small mapping per entry.
+ */
+static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	size_t sqes_len = queue->depth * sizeof(*queue->sqes);
+	size_t cqes_len = queue->depth * sizeof(*queue->cqes);
+	dma_addr_t dma;
+	unsigned int i;
+
+	queue->sqes = kzalloc(sqes_len, GFP_KERNEL);
+	queue->cqes = kzalloc(cqes_len, GFP_KERNEL);
+	if (!queue->sqes || !queue->cqes)
+		goto fail;
+
+	dma = ib_dma_map_single(ibdev, queue->sqes, sqes_len, DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma))
+		goto fail;
+	queue->sqes_dma = dma;
+	dma = ib_dma_map_single(ibdev, queue->cqes, cqes_len, DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma))
+		goto fail;
+	queue->cqes_dma = dma;
+
+	queue->slots = kvcalloc(queue->depth, sizeof(*queue->slots),
+				GFP_KERNEL);
+	if (!queue->slots)
+		goto fail;
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, queue->depth);
+	for (i = 0; i < queue->depth; i++)
+		if (nvmet_rdma_slot_setup(queue, &queue->slots[i], i))
+			goto fail;
+	return 0;
+
+fail:
+	nvmet_rdma_bufs_free(queue);
+	return -ENOMEM;
+}
+
+static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	u32 port_num = queue->cm_id->port_num;
+	struct ib_qp_init_attr attr = { };
+	unsigned int factor, vector;
+	int ret;
+
+	/*
+	 * Each slot may complete a receive, a response SEND and one RDMA
+	 * READ context (whose last WR alone is signalled); +2 for the drain
+	 * WRs of both work queues.
+	 */
+	queue->cq_size = 3 * queue->depth + 2;
+	vector = atomic_inc_return(&queue->dev->next_vector) %
+		 ibdev->num_comp_vectors;
+	queue->cq = ib_cq_pool_get(ibdev, queue->cq_size, vector,
+				   IB_POLL_WORKQUEUE);
+	if (IS_ERR(queue->cq)) {
+		ret = PTR_ERR(queue->cq);
+		queue->cq = NULL;
+		pr_err("queue %d: cannot get a CQ of %u entries (%d)\n",
+		       queue->idx, queue->cq_size, ret);
+		return ret;
+	}
+
+	/*
+	 * One SEND per slot is reserved; the rest of the send queue, plus
+	 * what rdma_rw adds for its contexts, is the budget for RDMA
+	 * READ/WRITE work requests that rw_credits meters.
+	 */
+	factor = rdma_rw_mr_factor(ibdev, port_num,
+				   NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
+	attr.cap.max_send_wr = min_t(u32, 2 * queue->depth + 1,
+				     ibdev->attrs.max_qp_wr);
+	attr.cap.max_rdma_ctxs = queue->depth * factor;
+	attr.cap.max_send_sge = ibdev->attrs.max_send_sge;
+	attr.cap.max_recv_wr = queue->depth + 1;
+	attr.cap.max_recv_sge = 1 + queue->inline_pages;
+	attr.qp_type = IB_QPT_RC;
+	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	attr.send_cq = queue->cq;
+	attr.recv_cq = queue->cq;
+	attr.qp_context = queue;
+	attr.event_handler = nvmet_rdma_qp_event;
+
+	ret = rdma_create_qp(queue->cm_id, queue->dev->pd, &attr);
+	if (ret) {
+		pr_err("queue %d: cannot create a QP of %u/%u WRs (%d)\n",
+		       queue->idx, attr.cap.max_send_wr, attr.cap.max_recv_wr,
+		       ret);
+		goto put_cq;
+	}
+	queue->qp = queue->cm_id->qp;
+
+	if (attr.cap.max_send_wr <= queue->depth + 1u) {
+		pr_err("queue %d: send queue of %u WRs leaves no room for data\n",
+		       queue->idx, attr.cap.max_send_wr);
+		ret = -ENOSPC;
+		goto destroy_qp;
+	}
+	queue->rw_budget = attr.cap.max_send_wr - queue->depth - 1;
+	queue->rw_credits = queue->rw_budget;
+	return 0;
+
+destroy_qp:
+	rdma_destroy_qp(queue->cm_id);
+	queue->qp = NULL;
+put_cq:
+	ib_cq_pool_put(queue->cq, queue->cq_size);
+	queue->cq = NULL;
+	return ret;
+}
+
+/*
+ * Undo nvmet_rdma_queue_create() and whatever ran on the queue since.
+ * The rdma_cm id is destroyed last, after the PD reference: device
+ * removal waits for the id, so the device outlives our objects on it.
+ */
+static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue,
+				  bool destroy_id)
+{
+	struct rdma_cm_id *cm_id = queue->cm_id;
+
+	if (queue->qp) {
+		ib_drain_qp(queue->qp);
+		rdma_destroy_qp(cm_id);
+		queue->qp = NULL;
+	}
+	if (queue->cq)
+		ib_cq_pool_put(queue->cq, queue->cq_size);
+	nvmet_rdma_bufs_free(queue);
+	nvmet_rdma_dev_put(queue->dev);
+	if (destroy_id)
+		rdma_destroy_id(cm_id);
+	ida_free(&nvmet_rdma_queue_ida, queue->idx);
+	kfree(queue);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_QUEUE, -1);
+}
+
+static void nvmet_rdma_release_work(struct work_struct *work)
+{
+	struct nvmet_rdma_queue *queue =
+		container_of(work, struct nvmet_rdma_queue, release_work);
+	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
+
+	mutex_lock(&nvmet_rdma_lock);
+	list_del_init(&queue->entry);
+	mutex_unlock(&nvmet_rdma_lock);
+	nvmet_rdma_stats_queue_del(queue);
+
+	pr_debug("queue %d (qid %u): releasing\n", queue->idx, queue->qid);
+	rdma_disconnect(queue->cm_id);
+	/*
+	 * Flush every posted WR whatever state the CM got to: commands
+	 * waiting on an RDMA READ, or for send queue credits, hold nvmet_sq
+	 * references that nvmet_sq_destroy() waits for.
+	 */
+	ib_modify_qp(queue->qp, &attr, IB_QP_STATE);
+	nvmet_sq_destroy(&queue->nvme_sq);
+	nvmet_rdma_queue_free(queue, true);
+}
+
+struct nvmet_rdma_queue *
+nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
+			struct nvmet_port *nport,
+			const struct nvmeof_rdma_cm_params *params, int *cm_sts)
+{
+	struct ib_device *ibdev = dev->ibdev;
+	struct nvmet_rdma_queue *queue;
+	unsigned int i;
+	int ret;
+
+	*cm_sts = NVME_RDMA_CM_NO_RSC;
+	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return ERR_PTR(-ENOMEM);
+	queue->idx = ida_alloc(&nvmet_rdma_queue_ida, GFP_KERNEL);
+	if (queue->idx < 0) {
+		ret = queue->idx;
+		kfree(queue);
+		return ERR_PTR(ret);
+	}
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_QUEUE, 1);
+
+	queue->kind = NVMET_RDMA_CTX_QUEUE;
+	queue->cm_id = cm_id;
+	queue->dev = dev;
+	queue->nport = nport;
+	queue->qid = params->qid;
+	queue->depth = params->sq_depth;
+	/* Fabrics admin capsules are a bare SQE; only I/O queues buffer data. */
+	queue->inline_size = queue->qid ? nport->inline_data_size : 0;
+	queue->inline_pages = DIV_ROUND_UP(queue->inline_size, PAGE_SIZE);
+	INIT_LIST_HEAD(&queue->entry);
+	INIT_LIST_HEAD(&queue->pending);
+	INIT_LIST_HEAD(&queue->rw_wait);
+	spin_lock_init(&queue->lock);
+	queue->state = NVMET_RDMA_Q_CONNECTING;
+	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
+
+	if (1 + queue->inline_pages > ibdev->attrs.max_recv_sge) {
+		pr_err("queue %d: %s takes %d receive SGEs, %u bytes of in-capsule data need %u\n",
+		       queue->idx, dev_name(&ibdev->dev),
+		       ibdev->attrs.max_recv_sge, queue->inline_size,
+		       1 + queue->inline_pages);
+		ret = -EINVAL;
+		goto free;
+	}
+
+	ret = nvmet_sq_init(&queue->nvme_sq);
+	if (ret)
+		goto free;
+
+	ret = nvmet_rdma_bufs_alloc(queue);
+	if (ret)
+		goto destroy_sq;
+	ret = nvmet_rdma_ib_create(queue);
+	if (ret)
+		goto destroy_sq;
+
+	for (i = 0; i < queue->depth; i++) {
+		ret = nvmet_rdma_post_recv(&queue->slots[i]);
+		if (ret) {
+			pr_err("queue %d: cannot post receive %u (%d)\n",
+			       queue->idx, i, ret);
+			goto destroy_sq;
+		}
+	}
+	return queue;
+
+destroy_sq:
+	nvmet_sq_destroy(&queue->nvme_sq);
+free:
+	/* The caller's device reference passes to the queue only on success. */
+	kref_get(&dev->ref);
+	nvmet_rdma_queue_free(queue, false);
+	return ERR_PTR(ret);
+}
+
+/* Undo a create whose connection was never accepted. */
+void nvmet_rdma_queue_destroy(struct nvmet_rdma_queue *queue)
+{
+	nvmet_sq_destroy(&queue->nvme_sq);
+	nvmet_rdma_queue_free(queue, false);
+}
+
+/*
+ * Make an accepted queue visible to ctrl deletion, port removal and
+ * device removal.
+ */
+int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
+{
+	int ret = 0;
+
+	mutex_lock(&nvmet_rdma_lock);
+	if (queue->dev->removing)
+		ret = -ENODEV;
+	else
+		list_add_tail(&queue->entry, &nvmet_rdma_queues);
+	mutex_unlock(&nvmet_rdma_lock);
+	if (!ret)
+		nvmet_rdma_stats_queue_add(queue);
+	return ret;
+}
+
+void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
+{
+	struct nvmet_rdma_slot *slot, *tmp;
+	unsigned long flags;
+	LIST_HEAD(early);
+
+	spin_lock_irqsave(&queue->lock, flags);
+	if (queue->state != NVMET_RDMA_Q_CONNECTING) {
+		spin_unlock_irqrestore(&queue->lock, flags);
+		return;
+	}
+	queue->state = NVMET_RDMA_Q_LIVE;
+	list_splice_init(&queue->pending, &early);
+	spin_unlock_irqrestore(&queue->lock, flags);
+
+	list_for_each_entry_safe(slot, tmp, &early, link) {
+		list_del_init(&slot->link);
+		nvmet_rdma_start_cmd(slot);
+	}
+}
+
+/*
+ * Start tearing a queue down; callable from any context, any number of
+ * times.  Everything that may sleep is left to the release work.
+ */
+void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue)
+{
+	enum nvmet_rdma_qstate was;
+	unsigned long flags;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	was = queue->state;
+	queue->state = NVMET_RDMA_Q_CLOSING;
+	/* Capsules that beat ESTABLISHED were never started: forget them. */
+	INIT_LIST_HEAD(&queue->pending);
+	spin_unlock_irqrestore(&queue->lock, flags);
+
+	if (was != NVMET_RDMA_Q_CLOSING)
+		queue_work(nvmet_rdma_wq, &queue->release_work);
+}
+
+/* Close every queue that matches all of the non-NULL criteria. */
+void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
+			     struct ib_device *ibdev)
+{
+	struct nvmet_rdma_queue *queue;
+
+	mutex_lock(&nvmet_rdma_lock);
+	list_for_each_entry(queue, &nvmet_rdma_queues, entry) {
+		if (nport && queue->nport != nport)
+			continue;
+		if (ctrl && queue->nvme_sq.ctrl != ctrl)
+			continue;
+		if (ibdev && queue->dev->ibdev != ibdev)
+			continue;
+		nvmet_rdma_queue_close(queue);
+	}
+	mutex_unlock(&nvmet_rdma_lock);
+}
+
+void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl)
+{
+	nvmet_rdma_close_queues(NULL, ctrl, NULL);
+}

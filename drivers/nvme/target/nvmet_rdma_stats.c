@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA target transport: debugfs counters.
+ *
+ *   nvmet_rdma/objects      live objects per type (all 0 when idle) and
+ *                           connection counters
+ *   nvmet_rdma/queues/<n>   one file per queue
+ *
+ * debugfs being optional, failures to create files are ignored.
+ */
+#include "nvmet_rdma.h"
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+atomic_long_t nvmet_rdma_live[NVMET_RDMA_OBJ_NR];
+atomic64_t nvmet_rdma_gstats[NVMET_RDMA_GS_NR];
+
+static struct dentry *nvmet_rdma_dbg_root;
+static struct dentry *nvmet_rdma_dbg_queues;
+
+static const char * const nvmet_rdma_obj_names[NVMET_RDMA_OBJ_NR] = {
+	[NVMET_RDMA_OBJ_PORT]		= "ports",
+	[NVMET_RDMA_OBJ_LISTENER]	= "listeners",
+	[NVMET_RDMA_OBJ_DEV]		= "devices",
+	[NVMET_RDMA_OBJ_QUEUE]		= "queues",
+	[NVMET_RDMA_OBJ_SLOT]		= "slots",
+};
+
+static const char * const nvmet_rdma_gstat_names[NVMET_RDMA_GS_NR] = {
+	[NVMET_RDMA_GS_CONNECTS]	= "connect_requests",
+	[NVMET_RDMA_GS_REJECTS]		= "rejects",
+};
+
+static int nvmet_rdma_objects_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	for (i = 0; i < NVMET_RDMA_OBJ_NR; i++)
+		seq_printf(m, "%s %ld\n", nvmet_rdma_obj_names[i],
+			   atomic_long_read(&nvmet_rdma_live[i]));
+	for (i = 0; i < NVMET_RDMA_GS_NR; i++)
+		seq_printf(m, "%s %lld\n", nvmet_rdma_gstat_names[i],
+			   atomic64_read(&nvmet_rdma_gstats[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nvmet_rdma_objects);
+
+static const char * const nvmet_rdma_qstate_names[] = {
+	[NVMET_RDMA_Q_CONNECTING]	= "connecting",
+	[NVMET_RDMA_Q_LIVE]		= "live",
+	[NVMET_RDMA_Q_CLOSING]		= "closing",
+};
+
+/* debugfs removes the file, waiting for readers, before the queue goes. */
+static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
+{
+	struct nvmet_rdma_queue *queue = m->private;
+	struct nvmet_rdma_qstats *st = &queue->stats;
+	int i;
+
+	seq_printf(m, "host %pISpc\nqid %u\ncntlid %d\nstate %s\n",
+		   &queue->cm_id->route.addr.dst_addr, queue->qid,
+		   queue->nvme_sq.ctrl ? queue->nvme_sq.ctrl->cntlid : -1,
+		   nvmet_rdma_qstate_names[READ_ONCE(queue->state)]);
+	seq_printf(m, "depth %u\ninline_size %u\nrw_budget %u\nrw_credits %u\n",
+		   queue->depth, queue->inline_size, queue->rw_budget,
+		   READ_ONCE(queue->rw_credits));
+	seq_printf(m, "commands %lld\ninline_commands %lld\n",
+		   atomic64_read(&st->cmds), atomic64_read(&st->inline_cmds));
+	seq_printf(m, "bytes_in %lld\nbytes_out %lld\n",
+		   atomic64_read(&st->bytes_in), atomic64_read(&st->bytes_out));
+	seq_printf(m, "sgl_errors %lld\nrw_waits %lld\n",
+		   atomic64_read(&st->sgl_errors), atomic64_read(&st->rw_waits));
+	for (i = 0; i <= IB_WC_GENERAL_ERR; i++) {
+		s64 n = atomic64_read(&st->wc_errors[i]);
+
+		if (n)
+			seq_printf(m, "wc_error %s %lld\n",
+				   ib_wc_status_msg(i), n);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nvmet_rdma_queue);
+
+void nvmet_rdma_stats_queue_add(struct nvmet_rdma_queue *queue)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", queue->idx);
+	queue->dbg = debugfs_create_file(name, 0400, nvmet_rdma_dbg_queues,
+					 queue, &nvmet_rdma_queue_fops);
+}
+
+void nvmet_rdma_stats_queue_del(struct nvmet_rdma_queue *queue)
+{
+	debugfs_remove(queue->dbg);
+	queue->dbg = NULL;
+}
+
+void nvmet_rdma_stats_init(void)
+{
+	nvmet_rdma_dbg_root = debugfs_create_dir("nvmet_rdma", NULL);
+	debugfs_create_file("objects", 0400, nvmet_rdma_dbg_root, NULL,
+			    &nvmet_rdma_objects_fops);
+	nvmet_rdma_dbg_queues = debugfs_create_dir("queues",
+						   nvmet_rdma_dbg_root);
+}
+
+void nvmet_rdma_stats_exit(void)
+{
+	debugfs_remove_recursive(nvmet_rdma_dbg_root);
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Data integrity through our target with in-capsule data off, at the
+# default and at the maximum: for each param_inline_data_size, fio writes
+# and verifies (crc32c) 512B..1M blocks at QD1 and QD32.  With inline data
+# on, small writes must actually travel in the capsule; with it off, none.
+# topology: one two
+# transport: rdma
+# impl: intree/ours
+# timeout: 1800
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+nqn=nqn.2024-01.io.nvmeof-rdma:fio-inline
+size=${FIO_SIZE:-4M}
+boot
+for inline in 0 4096 16384; do
+	progress "inline $inline: setup"
+	check target target_simple "$nqn" param_inline_data_size=$inline
+	assert_module target ours nvmet_rdma
+	check target '[ "$(cat $NVMET/ports/1/param_inline_data_size)" = '"$inline"' ]'
+	check host host_connect "$nqn"
+	for bs in 512 4k 16k 128k 1M; do
+		for qd in 1 32; do
+			progress "inline $inline: bs $bs qd $qd"
+			check host 'FIO_SIZE='"$size"' fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs='"$bs"' --iodepth='"$qd"' --output-format=json > /xfer/fio.json'
+			on host "jq -e '.jobs[0].error == 0 and .jobs[0].write.io_bytes > 0' /xfer/fio.json" > /dev/null ||
+				fail "inline $inline bs $bs qd $qd: fio reported an error or wrote nothing"
+		done
+	done
+	n=$(on target target_qstat inline_commands)
+	echo "inline $inline: $n in-capsule commands"
+	if [ "$inline" = 0 ]; then
+		[ "$n" = 0 ] || fail "inline 0: $n commands carried in-capsule data"
+	else
+		[ "$n" -gt 0 ] || fail "inline $inline: no command carried in-capsule data"
+	fi
+	check host "nvme disconnect -n $nqn"
+	check target nvmet_clear
+	check target objects_zero
+done

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The max_queue_size module parameter bounds I/O queues: nvmet core
+# reports it in CAP.MQES, the in-tree host sizes its I/O queues down to
+# it, and our I/O queues are created with that many receive slots.
+# Values outside 16..1024 are refused.
+# topology: one
+# transport: rdma
+# impl: intree/ours
+# timeout: 600
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+nqn=nqn.2024-01.io.nvmeof-rdma:max-queue-size
+boot
+check target 'modprobe nvmet && modprobe nvmet-rdma max_queue_size=32'
+assert_module target ours nvmet_rdma
+expect_fail target 'echo 8 > /sys/module/nvmet_rdma/parameters/max_queue_size'
+expect_fail target 'echo 4096 > /sys/module/nvmet_rdma/parameters/max_queue_size'
+check target '[ "$(cat /sys/module/nvmet_rdma/parameters/max_queue_size)" = 32 ]'
+check target target_simple "$nqn"
+check host host_connect "$nqn" --queue-size=128
+check target 'grep -l "^qid [1-9]" /sys/kernel/debug/nvmet_rdma/queues/* | xargs grep -h "^depth" | sort -u > /xfer/depths'
+on target 'cat /xfer/depths'
+check target '[ "$(cat /xfer/depths)" = "depth 32" ]'
+check host 'FIO_SIZE=2M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=4k --iodepth=64'
