@@ -5,7 +5,7 @@
 # namespaces of one subsystem.
 # topology: one
 # transport: rdma
-# impl: intree/intree
+# impl: intree/intree intree/ours
 # timeout: 900
 . "$(dirname "$0")/../scripts/lib/test.sh"
 

@@ -3,7 +3,7 @@
 # reads at QD16 and verifies every written block with crc32c.
 # topology: one two
 # transport: rdma tcp
-# impl: intree/intree
+# impl: intree/intree intree/ours
 # timeout: 900
 . "$(dirname "$0")/../scripts/lib/test.sh"
 

@@ -3,7 +3,7 @@
 # default and at the maximum: for each param_inline_data_size, fio writes
 # and verifies (crc32c) 512B..1M blocks at QD1 and QD32.  With inline data
 # on, small writes must actually travel in the capsule; with it off, none.
-# topology: one two
+# topology: one
 # transport: rdma
 # impl: intree/ours
 # timeout: 1800

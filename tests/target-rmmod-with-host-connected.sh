@@ -16,7 +16,7 @@ assert_module target ours nvmet_rdma
 # A short reconnect budget so the host gives up on its own, too.
 check host host_connect "$nqn" --reconnect-delay=2 --ctrl-loss-tmo=10
 progress "I/O in flight"
-io=$(on_bg host 'fio --name=bg --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k-64k --iodepth=16 --time_based --runtime=120 > /xfer/fio-bg.txt 2>&1; echo "fio rc $?"')
+io=$(on_bg host 'fio --name=bg --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k-64k --iodepth=16 --time_based --runtime=120 > /xfer/fio-bg.txt 2>&1 || rc=$?; echo "fio rc ${rc:-0}"')
 sleep 5
 progress "remove port and rmmod"
 check target 'nvmet_clear && timeout 60 rmmod nvmet_rdma'
@@ -24,3 +24,6 @@ check target '! [ -d /sys/module/nvmet_rdma ]'
 progress "host gives up"
 out=$(on_wait host "$io" 180) || fail "fio did not finish: $out"
 echo "$out"
+case "$out" in
+*"fio rc 0"*) fail "fio succeeded although the target went away" ;;
+esac
