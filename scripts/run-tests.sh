@@ -96,6 +96,13 @@ for f in tests/*.sh; do
 	[ -z "$TESTS" ] || [[ $b =~ $TESTS ]] || continue
 	files+=("$f")
 done
+# Tests pinned to the debug kernel go last: `make check` builds that kernel
+# in the background meanwhile, on a machine that has none yet.
+pinned=() rest=()
+for f in "${files[@]}"; do
+	if [ "$(header "$f" kernel "")" = debug ]; then pinned+=("$f"); else rest+=("$f"); fi
+done
+files=("${rest[@]}" "${pinned[@]}")
 [ ${#files[@]} -gt 0 ] || { echo "no test matches TESTS='$TESTS'"; echo "0 passed, 0 failed, 0 skipped"; exit 1; }
 
 echo "results: $OUT"
