@@ -129,7 +129,9 @@ test_finish() {
 			echo "FAIL: dmesg gate in$gate: $(head -n 1 "$RUN"/vm-*/gate.log | grep -v '^==' | head -n 1)" > "$RUN/result"
 		elif [ -n "$leak" ]; then
 			rc=1
-			echo "FAIL: kmemleak gate in$leak: $(cat "$RUN"/vm-*/kmemleak-gate.log | head -n 1) (see vm-*/kmemleak-gate.log)" > "$RUN/result"
+			tail=$(cat "$RUN"/vm-*/kmemleak-gate.log | grep -m1 -E '\[[A-Za-z0-9_]+\]$|\] 0x[0-9a-f]+$|^kmemleak_scan' ||
+				cat "$RUN"/vm-*/kmemleak-gate.log | head -n 1)
+			echo "FAIL: kmemleak gate in$leak: ${tail#"${tail%%[![:space:]]*}"} (see vm-*/kmemleak-gate.log)" > "$RUN/result"
 		fi
 	fi
 	if [ $rc = 0 ]; then
