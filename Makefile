@@ -9,6 +9,9 @@
 #   make style        checkpatch --strict, then a W=1 C=2 (sparse) rebuild
 #   make clean        kbuild clean and rm -rf build/
 #   make demo|check|bench   build, then run scripts/{demo,run-tests,bench}.sh
+#   make debug-kernel       build the KASAN/lockdep/kmemleak kernel (cached per machine)
+#   make debug-modules      our modules against it, in build/debug-modules/
+#   make check-debug        the test suite on the debug kernel (KERNEL=debug)
 #
 # Variables: KVER, KDIR, KSRC (kernel tree to take the private headers
 # from instead of the Debian source package), TESTS (passed to check),
@@ -42,7 +45,8 @@ DKMS_SRC := /usr/src/nvmeof-rdma-$(VERSION)
 DKMS_EXCLUDES := --exclude=./build --exclude=./.git --exclude=./.scmversion \
 	$(foreach p,*.o *.ko *.mod *.mod.c *.a *.symvers *.order .*.cmd .*.d *.dwo,--exclude='$(p)')
 
-.PHONY: all deps kdir kheaders install dkms dkms-install style clean demo check bench
+.PHONY: all deps kdir kheaders install dkms dkms-install style clean demo check bench \
+	debug-kernel debug-modules check-debug
 
 all: kheaders
 	$(KBUILD) modules
@@ -93,8 +97,37 @@ clean:
 demo: deps all
 	KVER=$(KVER) scripts/demo.sh
 
+# A full run includes the debug smoke test, which needs the debug kernel:
+# when the machine has none, its build starts now, in the background and
+# niced, so that it overlaps the other tests (the runner runs the tests
+# pinned to the debug kernel last; they wait for the build on its lock).
 check: deps all
-	KVER=$(KVER) TESTS='$(TESTS)' scripts/run-tests.sh
+	@if [ -z '$(TESTS)' ] && ! scripts/debug-kernel.sh dir > /dev/null 2>&1; then \
+		mkdir -p build; \
+		echo "check: building the debug kernel in the background (log: build/debug-kernel.log)"; \
+		scripts/debug-kernel.sh > build/debug-kernel.log 2>&1 & \
+	fi
+	KVER=$(KVER) TESTS='$(TESTS)' KERNEL=debian scripts/run-tests.sh
+
+# The debug kernel lives in a machine-wide cache (scripts/debug-kernel.sh).
+# Our modules for it are built in a copy of the sources, so the Debian
+# build in the tree stays as it is; the private headers come from the
+# debug kernel's own tree (the same source version).
+DEBUG_MOD_DIR := build/debug-modules
+
+debug-kernel: deps
+	@scripts/debug-kernel.sh > /dev/null
+
+debug-modules: debug-kernel
+	@set -e; dir=$$(scripts/debug-kernel.sh dir); \
+	mkdir -p $(DEBUG_MOD_DIR); \
+	tar -cf - $(DKMS_EXCLUDES) --exclude=./tests . | tar -xf - -C $(DEBUG_MOD_DIR); \
+	echo '$(SCMVERSION)' > $(DEBUG_MOD_DIR)/.scmversion; \
+	$(MAKE) --no-print-directory -C $(DEBUG_MOD_DIR) KDIR=$$dir/linux \
+		KVER=$$(cat $$dir/kernelrelease) KSRC=$$dir/linux all
+
+check-debug: deps debug-modules
+	KVER=$(KVER) TESTS='$(TESTS)' KERNEL=debug scripts/run-tests.sh
 
 bench: deps all
 	@test -x scripts/bench.sh || { echo "scripts/bench.sh does not exist yet" >&2; exit 1; }

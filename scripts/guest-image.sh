@@ -7,9 +7,13 @@
 # so the image is rebuilt only when this file, the init or the packages change.
 #
 # usage: guest-image.sh OUTDIR      prints the path of the image
+#   KVER     the kernel release whose modules go in (default 6.1.0-56-amd64)
+#   MODROOT  take the modules from MODROOT/lib/modules/KVER instead of
+#            /lib/modules/KVER (the debug kernel's modules_install tree)
 set -euo pipefail
 
 KVER=${KVER:-6.1.0-56-amd64}
+MODROOT=${MODROOT:-}
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: guest-image.sh OUTDIR}
 mkdir -p "$out"
@@ -24,7 +28,12 @@ mods=(virtio_pci virtio_net virtio_blk 9p 9pnet_virtio configfs dummy
       nvmet nvmet-rdma nvmet-tcp null_blk loop)
 
 pkgver() { dpkg-query -W -f='${Package}=${Version} ' "$@" 2>/dev/null || true; }
-key=$( { cat "$0" "$here/guest/init"; echo "$KVER"
+moddir=$MODROOT/lib/modules/$KVER
+[ -f "$moddir/modules.dep" ] || { echo "guest-image: no modules for $KVER in $moddir" >&2; exit 1; }
+# A modules tree outside the package manager (the debug kernel) is
+# identified by its modules.dep: a rebuilt kernel gets a new image.
+key=$( { cat "$0" "$here/guest/init"; echo "$KVER $MODROOT"
+	 [ -z "$MODROOT" ] || cat "$moddir/modules.dep"
 	 pkgver "linux-image-$KVER" nvme-cli fio iproute2 rdma-core perftest \
 		busybox-static kmod bash libc6 jq; } | sha256sum | cut -c1-16)
 img="$out/initrd-$KVER-$key.cpio"
@@ -78,13 +87,17 @@ done
 copy_with_libs /usr/lib/x86_64-linux-gnu/libibverbs.so.1
 copy_with_libs /usr/lib/x86_64-linux-gnu/librdmacm.so.1
 
-moddir=/lib/modules/$KVER
+# Modules may be built in (modprobe then prints "builtin NAME").
 for m in "${mods[@]}"; do
-	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
-done | sort -u | while read -r ko; do
-	copy_file "$ko"
+	modprobe ${MODROOT:+-d "$MODROOT"} -S "$KVER" --show-depends "$m" ||
+		{ echo "guest-image: module $m not found for $KVER in $moddir" >&2; exit 1; }
+done | awk '$1 == "insmod" {print $2}' | sort -u | while read -r ko; do
+	rel=${ko#"$moddir"/}
+	mkdir -p "$(dirname "$root/lib/modules/$KVER/$rel")"
+	cp -L "$ko" "$root/lib/modules/$KVER/$rel"
 done
-cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root$moddir/"
+mkdir -p "$root/lib/modules/$KVER"
+cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/"
 depmod -b "$root" "$KVER"
 
 echo 'root:x:0:0:root:/root:/bin/bash' > "$root/etc/passwd"
@@ -95,5 +108,5 @@ chmod 755 "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$img.tmp"
 mv "$img.tmp" "$img"
 # Keep only the current image.
-find "$out" -maxdepth 1 -name "initrd-*.cpio" ! -name "$(basename "$img")" -delete
+find "$out" -maxdepth 1 -name "initrd-$KVER-*.cpio" ! -name "$(basename "$img")" -delete
 echo "$img"

@@ -7,14 +7,26 @@
 #   # transport: rdma tcp      TRANSPORT values
 #   # impl: intree/intree      HOST_IMPL/TARGET_IMPL pairs
 #   # timeout: 600             seconds before the test is killed
+#   # kernel: debug            always run on the debug kernel (default: $KERNEL)
+#   # debug: skip REASON       on the debug kernel: do not run, say why
+#   # debug-env: FIO_SIZE=8M   on the debug kernel: run with these variables
+#   # debug-timeout: 3600      on the debug kernel: seconds before the kill
+#                              (default: timeout x DEBUG_TIMEOUT_SCALE, 10)
 # TOPOLOGY, TRANSPORT, HOST_IMPL, TARGET_IMPL set in the environment replace
-# what the tests declare.  Results go to OUT (default build/results/DATE).
+# what the tests declare; KERNEL=debian|debug picks the kernel the VMs boot.
+# Results go to OUT (default build/results/DATE).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 OUT=${OUT:-$root/build/results/$(date +%Y%m%d-%H%M%S)}
 TESTS=${TESTS:-}
+KERNEL=${KERNEL:-debian}
+DEBUG_TIMEOUT_SCALE=${DEBUG_TIMEOUT_SCALE:-10}
+case "$KERNEL" in
+debian | debug) ;;
+*) echo "unknown KERNEL=$KERNEL (debian|debug)"; exit 1 ;;
+esac
 mkdir -p "$OUT"
 ln -sfn "$OUT" "$root/build/results/latest"
 
@@ -29,13 +41,15 @@ now() { date +%s.%N; }
 passed=0 failed=0 skipped=0
 declare -a failures=()
 
-run_one() {	# run_one FILE NAME TOPO TRANSPORT HOSTIMPL TARGETIMPL TIMEOUT
+# run_one FILE NAME TOPO TRANSPORT HOSTIMPL TARGETIMPL TIMEOUT KERNEL [VAR=value...]
+run_one() {
 	local file=$1 name=$2 run t0 pid elapsed result reason next
 	run="$OUT/$(echo "$name" | tr ' /[]' '_-__' | sed 's/_*$//')"
 	rm -rf "$run"
 	mkdir -p "$run"
 	t0=$(now)
-	RUN=$run TOPOLOGY=$3 TRANSPORT=$4 HOST_IMPL=$5 TARGET_IMPL=$6 \
+	env RUN="$run" TOPOLOGY="$3" TRANSPORT="$4" HOST_IMPL="$5" TARGET_IMPL="$6" \
+		KERNEL="$8" "${@:9}" \
 		timeout -k 30 "$7" bash "$file" > "$run/test.log" 2>&1 &
 	pid=$!
 	next=60
@@ -82,6 +96,13 @@ for f in tests/*.sh; do
 	[ -z "$TESTS" ] || [[ $b =~ $TESTS ]] || continue
 	files+=("$f")
 done
+# Tests pinned to the debug kernel go last: `make check` builds that kernel
+# in the background meanwhile, on a machine that has none yet.
+pinned=() rest=()
+for f in "${files[@]}"; do
+	if [ "$(header "$f" kernel "")" = debug ]; then pinned+=("$f"); else rest+=("$f"); fi
+done
+files=("${rest[@]}" "${pinned[@]}")
 [ ${#files[@]} -gt 0 ] || { echo "no test matches TESTS='$TESTS'"; echo "0 passed, 0 failed, 0 skipped"; exit 1; }
 
 echo "results: $OUT"
@@ -94,9 +115,23 @@ for f in "${files[@]}"; do
 		impls="${HOST_IMPL:-${impls%%/*}}/${TARGET_IMPL:-${impls##*/}}"
 	fi
 	tmo=$(header "$f" timeout 900)
+	kern=$(header "$f" kernel "$KERNEL")
+	tag="" extra=()
+	if [ "$kern" = debug ]; then
+		tag=" debug"
+		dbg=$(header "$f" debug "")
+		if [[ $dbg == skip* ]]; then
+			reason=${dbg#skip}
+			echo "SKIP ${b}[debug]: not run on the debug kernel:${reason:- no reason given}"
+			skipped=$((skipped + 1))
+			continue
+		fi
+		read -r -a extra <<< "$(header "$f" debug-env "")"
+		tmo=$(header "$f" debug-timeout $((tmo * DEBUG_TIMEOUT_SCALE)))
+	fi
 	for topo in $topos; do
 		if [ "$topo" = none ]; then
-			run_one "$f" "$b" none none none none "$tmo"
+			run_one "$f" "$b${tag:+[${tag# }]}" none none none none "$tmo" "$kern" "${extra[@]}"
 			continue
 		fi
 		for tr in $trs; do
@@ -104,8 +139,8 @@ for f in "${files[@]}"; do
 			# over TCP one run says all there is to say.
 			[ "$tr" = rdma ] && ti=$impls || ti=${impls%% *}
 			for impl in $ti; do
-				run_one "$f" "$b[$topo $tr ${impl}]" "$topo" "$tr" \
-					"${impl%%/*}" "${impl##*/}" "$tmo"
+				run_one "$f" "${b}[$topo $tr ${impl}$tag]" "$topo" "$tr" \
+					"${impl%%/*}" "${impl##*/}" "$tmo" "$kern" "${extra[@]}"
 			done
 		done
 	done

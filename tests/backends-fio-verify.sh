@@ -7,6 +7,7 @@
 # transport: rdma
 # impl: intree/intree intree/ours
 # timeout: 900
+# debug-env: FIO_SIZE=4M
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:backends
@@ -32,5 +33,5 @@ nvmet_link 1 '"$nqn"'
 check host "host_connect $nqn"
 for ns in 1 2 3 4; do
 	progress "fio verify on namespace $ns"
-	check host "FIO_SIZE=16M fio_verify \$(host_ns $nqn $ns) --rw=randrw --bsrange=4k-128k --iodepth=8"
+	check host "FIO_SIZE=\${FIO_SIZE:-16M} fio_verify \$(host_ns $nqn $ns) --rw=randrw --bsrange=4k-128k --iodepth=8"
 done

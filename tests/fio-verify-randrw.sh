@@ -5,6 +5,7 @@
 # transport: rdma tcp
 # impl: intree/intree intree/ours
 # timeout: 900
+# debug-env: FIO_SIZE=8M
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:fio-verify

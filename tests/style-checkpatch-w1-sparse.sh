@@ -3,6 +3,7 @@
 # (make style) report nothing on the tree.
 # topology: none
 # timeout: 600
+# debug: skip boots no VM: nothing for the debug kernel to check
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 make -C "$VM_ROOT" style || fail "make style reported problems (see test.log)"

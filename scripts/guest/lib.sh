@@ -5,6 +5,9 @@
 
 NVMET=/sys/kernel/config/nvmet
 . /xfer/config
+# Guest-side waits are sized for the Debian kernel; the debug kernel is
+# about 30x slower (vm.sh sets TIMEOUT_SCALE in the config).
+TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 
 # nullblk_load [COUNT] [GB]: memory-backed null_blk devices.  Without
 # memory_backed=1 reads return zeroes and every data verification fails.
@@ -49,7 +52,7 @@ nvmet_ns() {
 pci_nvme_ns() {
 	local c i
 	modprobe nvme
-	for i in $(seq 200); do
+	for i in $(seq $((200 * TIMEOUT_SCALE))); do
 		for c in /sys/class/nvme/nvme*; do
 			[ "$(cat "$c/transport" 2>/dev/null)" = pcie ] || continue
 			for n in "$c"/nvme*n1; do
@@ -145,7 +148,7 @@ host_connect() {
 # waiting up to 20 s for it to appear.
 host_ns() {
 	local nqn=$1 nsid=${2:-1} s c ns i
-	for i in $(seq 200); do
+	for i in $(seq $((200 * TIMEOUT_SCALE))); do
 		for s in /sys/class/nvme-subsystem/*/; do
 			[ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
 			for ns in "$s"nvme*n*; do
@@ -197,6 +200,22 @@ teardown() {
 		rmmod null_blk || rc=1
 	fi
 	return $rc
+}
+
+# kmemleak_scan: scan now and print the suspected leaks (debug kernel).
+# Two scans: an object is reported once it has been seen unreferenced, and
+# only when older than 5 s; the first scan also settles stale references.
+kmemleak_scan() {
+	local f=/sys/kernel/debug/kmemleak
+	if [ ! -e $f ]; then
+		echo "kmemleak_scan: $f missing (kernel without DEBUG_KMEMLEAK?)"
+		return 0
+	fi
+	if ! { echo scan > $f && echo scan > $f; } 2> /tmp/kmemleak.err; then
+		echo "kmemleak_scan: cannot scan, kmemleak is off: $(cat /tmp/kmemleak.err)"
+		return 0
+	fi
+	cat $f
 }
 
 # module_desc MODULE: "MODULE ours VERSION", "MODULE in-tree" or "MODULE not loaded".

@@ -28,9 +28,31 @@ progress() { echo "$*" > "$RUN/progress"; echo "== $*"; }
 # dmesg_gate FILE: print the lines that fail a run.
 dmesg_gate() { grep -E "$GATE_RE" "$1"; }
 
+# kmemleak_gate FILE: print the leak reports (of a kmemleak_scan output)
+# that fail a run: those whose allocation backtrace has a frame in a module
+# ("func+0x12/0x40 [nvme_rdma]"), or at an address no symbol covers any
+# more (a module unloaded since, as our transports are by the teardown).
+# Leaks whose backtrace is all core kernel (boot-time allocations of ACPI,
+# the driver core, ...) are not ours and do not fail a run; they stay
+# visible in kmemleak.log.  A kmemleak that is not there or has turned
+# itself off fails the run: it would otherwise pass everything.
+kmemleak_gate() {
+	awk '
+	/^kmemleak_scan: / { print; bad = 1; next }
+	/^unreferenced object / { flush(); blk = $0; hit = 0; next }
+	blk != "" {
+		blk = blk "\n" $0
+		if ($0 ~ /\[[A-Za-z0-9_]+\]$/ || $0 ~ /\] 0x[0-9a-f]+$/)
+			hit = 1
+	}
+	function flush() { if (blk != "" && hit) { print blk; bad = 1 } blk = "" }
+	END { flush(); exit !bad }' "$1"
+}
+
 boot() {
 	TEST_BOOTED=1
-	progress "booting $TOPOLOGY"
+	progress "booting $TOPOLOGY${KERNEL:+ ($KERNEL kernel)}"
+	[ -z "$VM_SETUP_ERROR" ] || vm_select_kernel || fail "$VM_SETUP_ERROR"
 	vm_boot || fail "boot: see $RUN/vm-*/console.log"
 }
 
@@ -74,7 +96,7 @@ impl_for() {
 }
 
 test_finish() {
-	local rc=$? i name dir tail gate=""
+	local rc=$? i name dir tail gate="" leak=""
 	trap - EXIT TERM INT
 	if [ $TEST_BOOTED = 1 ]; then
 		# Hosts first (VMs were started targets first): a target that
@@ -85,6 +107,13 @@ test_finish() {
 			if vm_alive "$name"; then
 				VM_CMD_TIMEOUT=120 on "$name" teardown > "$dir/teardown.log" 2>&1 ||
 					{ [ $rc = 0 ] && rc=1 && echo "FAIL: teardown in $name: $(tail -n 3 "$dir/teardown.log" | tr '\n' ' ')" > "$RUN/result"; }
+				if [ "$KERNEL" = debug ]; then
+					# After the teardown, so that leaks of the exit paths count.
+					VM_CMD_TIMEOUT=300 on "$name" kmemleak_scan > "$dir/kmemleak.log" 2>&1
+					if kmemleak_gate "$dir/kmemleak.log" > "$dir/kmemleak-gate.log"; then
+						leak="$leak $name"
+					fi
+				fi
 				VM_CMD_TIMEOUT=60 on "$name" dmesg > "$dir/dmesg.log" 2>&1
 			else
 				cp "$dir/console.log" "$dir/dmesg.log" 2>/dev/null
@@ -98,6 +127,11 @@ test_finish() {
 		if [ -n "$gate" ]; then
 			rc=1
 			echo "FAIL: dmesg gate in$gate: $(head -n 1 "$RUN"/vm-*/gate.log | grep -v '^==' | head -n 1)" > "$RUN/result"
+		elif [ -n "$leak" ]; then
+			rc=1
+			tail=$(cat "$RUN"/vm-*/kmemleak-gate.log | grep -m1 -E '\[[A-Za-z0-9_]+\]$|\] 0x[0-9a-f]+$|^kmemleak_scan' ||
+				cat "$RUN"/vm-*/kmemleak-gate.log | head -n 1)
+			echo "FAIL: kmemleak gate in$leak: ${tail#"${tail%%[![:space:]]*}"} (see vm-*/kmemleak-gate.log)" > "$RUN/result"
 		fi
 	fi
 	if [ $rc = 0 ]; then

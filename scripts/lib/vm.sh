@@ -11,6 +11,56 @@ KVER=${KVER:-6.1.0-56-amd64}
 VM_MEM=${VM_MEM:-1536}
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
 VM_CMD_TIMEOUT=${VM_CMD_TIMEOUT:-600}
+
+# KERNEL=debian boots the distribution kernel; KERNEL=debug boots the
+# KASAN/lockdep/kmemleak kernel of scripts/debug-kernel.sh (built and
+# cached by `make debug-kernel debug-modules`), with its own initramfs and
+# our modules built against it in build/debug-modules/.  Everything runs
+# ~30x slower there, so every harness timeout (boot, command, teardown,
+# guest-side waits) is multiplied by TIMEOUT_SCALE.
+KERNEL=${KERNEL:-debian}
+# vm_select_kernel: set the kernel image, modules and timeouts of $KERNEL;
+# on failure VM_SETUP_ERROR says why (boot() retries, so a test may build
+# the debug kernel after sourcing this file).
+vm_select_kernel() {
+	local msg
+	VM_SETUP_ERROR=
+	case "$KERNEL" in
+	debian)
+		TIMEOUT_SCALE=1
+		VM_KERNEL_IMAGE=/boot/vmlinuz-$KVER
+		VM_MODSRC=$VM_ROOT
+		VM_MODROOT=
+		VM_APPEND=
+		;;
+	debug)
+		TIMEOUT_SCALE=${DEBUG_TIMEOUT_SCALE:-10}
+		if ! DEBUG_KERNEL_DIR=$("$VM_ROOT/scripts/debug-kernel.sh" dir 2>&1); then
+			msg=${DEBUG_KERNEL_DIR#debug-kernel: }
+			VM_SETUP_ERROR="KERNEL=debug: ${msg%%;*}; run 'make debug-modules' first"
+			return 1
+		fi
+		KVER=$(cat "$DEBUG_KERNEL_DIR/kernelrelease")
+		VM_KERNEL_IMAGE=$DEBUG_KERNEL_DIR/bzImage
+		VM_MODSRC=$VM_ROOT/build/debug-modules
+		VM_MODROOT=$DEBUG_KERNEL_DIR/mods
+		# nvme_core.multipath=N: 6.1's nvme-core multipath code makes
+		# lockdep report open_mutex vs partition_scan_work at every
+		# disconnect, after which lockdep is off for the boot; a
+		# multipath test sets VM_NVME_MULTIPATH=Y and expects that
+		# report.  kasan_multi_shot: report every KASAN error, not
+		# only the first of the boot.
+		VM_APPEND="nvme_core.multipath=${VM_NVME_MULTIPATH:-N} kasan_multi_shot"
+		;;
+	*)
+		VM_SETUP_ERROR="unknown KERNEL=$KERNEL (debian|debug)"
+		TIMEOUT_SCALE=1
+		return 1
+		;;
+	esac
+	export KERNEL KVER
+}
+vm_select_kernel || true
 TARGET_ADDR=198.18.0.1
 HOST_ADDR=198.18.0.2
 VMS=()
@@ -32,11 +82,11 @@ vm_start() {
 	local name=$1 addrs=$2 hostid=$3
 	shift 3
 	local dir="$RUN/vm-$name" img
-	img=$("$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
+	img=$(MODROOT=$VM_MODROOT "$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
 	mkdir -p "$dir/xfer/guest" "$dir/xfer/modules"
 	cp "$VM_ROOT"/scripts/guest/*.sh "$dir/xfer/guest/"
-	cp "$VM_ROOT"/drivers/nvme/host/nvme-rdma.ko \
-	   "$VM_ROOT"/drivers/nvme/target/nvmet-rdma.ko "$dir/xfer/modules/" 2>/dev/null
+	cp "$VM_MODSRC"/drivers/nvme/host/nvme-rdma.ko \
+	   "$VM_MODSRC"/drivers/nvme/target/nvmet-rdma.ko "$dir/xfer/modules/" 2>/dev/null
 	[ -d "$VM_ROOT/build/tools" ] && cp -r "$VM_ROOT/build/tools" "$dir/xfer/"
 	cat > "$dir/xfer/config" <<-EOC
 	VM_NAME=$name
@@ -49,11 +99,15 @@ vm_start() {
 	TARGET_ADDR=$TARGET_ADDR
 	HOST_ADDR=$HOST_ADDR
 	MTU=${MTU:-1500}
+	KERNEL=$KERNEL
+	TIMEOUT_SCALE=$TIMEOUT_SCALE
+	HUNG_TASK_SECS=$((60 * TIMEOUT_SCALE))
+	FIO_SIZE=${FIO_SIZE:-}
 	EOC
 	qemu-system-x86_64 -name "$name" -accel tcg,thread=multi -m "$VM_MEM" \
 		-smp "${VM_CPUS:-1}" -nodefaults -no-user-config -display none \
-		-no-reboot -kernel "/boot/vmlinuz-$KVER" -initrd "$img" \
-		-append "console=ttyS0 quiet panic=-1 nokaslr mitigations=off" \
+		-no-reboot -kernel "$VM_KERNEL_IMAGE" -initrd "$img" \
+		-append "console=ttyS0 quiet panic=-1 nokaslr mitigations=off${VM_APPEND:+ $VM_APPEND}" \
 		-serial "file:$dir/console.log" \
 		-fsdev "local,id=xfer,path=$dir/xfer,security_model=none" \
 		-device virtio-9p-pci,fsdev=xfer,mount_tag=xfer \
@@ -74,8 +128,8 @@ vm_wait_ready() {
 			echo "$name died while booting"
 			return 1
 		fi
-		if [ $t -ge $((VM_BOOT_TIMEOUT * 10)) ]; then
-			echo "$name did not boot within ${VM_BOOT_TIMEOUT}s"
+		if [ $t -ge $((VM_BOOT_TIMEOUT * TIMEOUT_SCALE * 10)) ]; then
+			echo "$name did not boot within $((VM_BOOT_TIMEOUT * TIMEOUT_SCALE))s"
 			return 1
 		fi
 		sleep 0.1
@@ -105,6 +159,7 @@ vm_tune_udp() {
 # Extra QEMU arguments for the target VM come from TARGET_QEMU_ARGS (array).
 vm_boot() {
 	local p mac=52:54:00:00:00 hid_t hid_h
+	[ -z "$VM_SETUP_ERROR" ] || vm_select_kernel || { echo "$VM_SETUP_ERROR"; return 1; }
 	hid_t=$(cat /proc/sys/kernel/random/uuid)
 	hid_h=$(cat /proc/sys/kernel/random/uuid)
 	case "$TOPOLOGY" in
@@ -145,9 +200,10 @@ on_bg() {
 }
 
 # on_wait ROLE HANDLE [TIMEOUT]: wait for a command, print its output,
-# return its exit code (124 on timeout, 125 if the VM died).
+# return its exit code (124 on timeout, 125 if the VM died).  TIMEOUT is
+# for the Debian kernel: it is multiplied by TIMEOUT_SCALE.
 on_wait() {
-	local role=$1 n=$2 limit=$((${3:-$VM_CMD_TIMEOUT} * 10)) t=0 dir
+	local role=$1 n=$2 limit=$((${3:-$VM_CMD_TIMEOUT} * TIMEOUT_SCALE * 10)) t=0 dir
 	dir="$(vm_dir "$role")/xfer"
 	while [ ! -e "$dir/res/$n.rc" ]; do
 		if ! vm_alive "$role"; then
