@@ -3,7 +3,8 @@
 # 512 B, 4 KiB, 16 KiB, 128 KiB and 1 MiB blocks, QD1 and QD32, against a
 # port with the default in-capsule data size (small writes go in the
 # capsule, the rest through registered MRs) and one with
-# param_inline_data_size=0 (everything keyed).
+# param_inline_data_size=0 (everything keyed). Our debugfs counters must
+# show which path the data took.
 # topology: one
 # transport: rdma
 # impl: ours/intree
@@ -33,5 +34,14 @@ for svc in 4420 4421; do
 			check host "FIO_SIZE=$size fio_verify \$(host_ns $nqn) --rw=randwrite --bs=$bs --iodepth=$qd --output-format=json > /tmp/fio.json && jq -e '.jobs[0].error == 0 and .jobs[0].write.io_bytes > 0 and .jobs[0].read.io_bytes > 0' /tmp/fio.json > /dev/null"
 		done
 	done
+	progress "port $svc: data paths"
+	check host '
+stats=$(ls -d /sys/kernel/debug/nvme-rdma/nvme* | head -n 1)/stats
+cat $stats
+sum() { awk -v k=$1 '"'"'{ for (i = 1; i < NF; i++) if ($i == k) n += $(i + 1) } END { print n + 0 }'"'"' $stats; }
+echo "inline $(sum inline_writes) keyed $(sum keyed) remote_inv $(sum remote_inv) local_inv $(sum local_inv) bad $(sum bad_responses)"
+[ $(sum keyed) -gt 0 ] && [ $(sum remote_inv) -gt 0 ] && [ $(sum bad_responses) = 0 ] || exit 1
+if [ '"$svc"' = 4420 ]; then [ $(sum inline_writes) -gt 0 ]; else [ $(sum inline_writes) = 0 ]; fi
+'
 	check host "nvme disconnect -n $nqn"
 done

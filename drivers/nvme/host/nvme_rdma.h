@@ -84,6 +84,22 @@ enum {
 
 struct nrh_ctrl;
 
+/* Per-queue counters, shown in debugfs (nvme_rdma_stats.c). */
+enum {
+	NRH_STAT_CMDS,		/* capsules posted */
+	NRH_STAT_INLINE,	/* writes with in-capsule data */
+	NRH_STAT_KEYED,		/* commands with a registered MR */
+	NRH_STAT_REMOTE_INV,	/* MRs the controller invalidated */
+	NRH_STAT_LOCAL_INV,	/* MRs we had to invalidate */
+	NRH_STAT_BAD_RSP,	/* responses that started recovery */
+	NRH_STAT_WC_ERR,	/* failed work requests other than flushes */
+	NRH_STAT_CONNECTS,	/* successful RDMA connects */
+	NRH_STAT_MAX
+};
+
+/* log2 microsecond buckets: < 1 us up to >= 2^22 us (about 4 s). */
+#define NRH_LAT_BUCKETS		24
+
 /* One receive buffer of a queue; the NVMe completion itself is in rsp_buf. */
 struct nrh_rsp_slot {
 	struct ib_cqe		cqe;
@@ -131,6 +147,9 @@ struct nrh_queue {
 	/* IB_POLL_DIRECT CQs must not be polled from two contexts at once. */
 	spinlock_t		poll_lock;
 	bool			polled;
+
+	atomic_long_t		stats[NRH_STAT_MAX];
+	atomic_long_t		lat[NRH_LAT_BUCKETS];
 };
 
 /* Submission state of one request, in its blk-mq payload. */
@@ -145,6 +164,7 @@ struct nrh_req {
 	atomic_t		pending;
 	__le16			status;
 	union nvme_result	result;
+	u64			start_ns;	/* for the latency histogram */
 
 	struct ib_mr		*mr;		/* registered for this command */
 	struct ib_cqe		send_cqe;
@@ -183,6 +203,9 @@ struct nrh_ctrl {
 
 	struct work_struct	err_work;
 	struct delayed_work	reconnect_work;
+
+	atomic_long_t		recoveries;
+	struct dentry		*debugfs;
 };
 
 static inline struct nrh_ctrl *to_nrh_ctrl(struct nvme_ctrl *ctrl)
@@ -236,6 +259,18 @@ void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 void nrh_submit_async_event(struct nvme_ctrl *nctrl);
 void nrh_req_put(struct nrh_req *req);
 bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what);
+
+/* nvme_rdma_stats.c */
+static inline void nrh_stat_inc(struct nrh_queue *q, int stat)
+{
+	atomic_long_inc(&q->stats[stat]);
+}
+
+void nrh_stat_latency(struct nrh_queue *q, u64 start_ns);
+void nrh_debugfs_ctrl_add(struct nrh_ctrl *ctrl);
+void nrh_debugfs_ctrl_remove(struct nrh_ctrl *ctrl);
+void nrh_debugfs_init(void);
+void nrh_debugfs_exit(void);
 
 /* nvme_rdma_recovery.c */
 void nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why);

@@ -26,11 +26,13 @@ bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
 	if (likely(wc->status == IB_WC_SUCCESS))
 		return false;
 	/* Flushes are how a stopped queue returns its work: not news. */
-	if (wc->status != IB_WC_WR_FLUSH_ERR)
+	if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		nrh_stat_inc(q, NRH_STAT_WC_ERR);
 		dev_err_ratelimited(q->ctrl->ctrl.device,
 				    "queue %u: %s failed: %s (%d)\n", q->qid,
 				    what, ib_wc_status_msg(wc->status),
 				    wc->status);
+	}
 	nrh_error_recovery(q->ctrl, what);
 	return true;
 }
@@ -47,7 +49,10 @@ static void nrh_unmap_data(struct nrh_req *req, struct request *rq)
 /* blk_mq_ops.complete, and where every completion of ours ends. */
 static void nrh_complete_rq(struct request *rq)
 {
-	nrh_unmap_data(blk_mq_rq_to_pdu(rq), rq);
+	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+
+	nrh_unmap_data(req, rq);
+	nrh_stat_latency(req->queue, req->start_ns);
 	nvme_complete_rq(rq);
 }
 
@@ -96,6 +101,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 		dev_err(nctrl->device,
 			"queue %u: response names submission queue %u\n",
 			q->qid, le16_to_cpu(cqe->sq_id));
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
 		nrh_error_recovery(q->ctrl, "response for another queue");
 		return;
 	}
@@ -105,6 +111,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 		dev_err(nctrl->device,
 			"queue %u: response for unknown command_id %#x\n",
 			q->qid, cqe->command_id);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
 		nrh_error_recovery(q->ctrl, "bogus response");
 		return;
 	}
@@ -113,6 +120,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 		dev_err(nctrl->device,
 			"queue %u: second response for command_id %#x\n",
 			q->qid, cqe->command_id);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
 		nrh_error_recovery(q->ctrl, "duplicate response");
 		return;
 	}
@@ -127,9 +135,11 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 				q->qid, cqe->command_id,
 				wc->ex.invalidate_rkey,
 				req->mr ? req->mr->rkey : 0);
+			nrh_stat_inc(q, NRH_STAT_BAD_RSP);
 			nrh_error_recovery(q->ctrl, "wrong remote invalidation");
 			return;
 		}
+		nrh_stat_inc(q, NRH_STAT_REMOTE_INV);
 	} else if (req->mr) {
 		/* The LOCAL_INV completion completes in our stead. */
 		if (unlikely(nrh_mr_local_inv(q, req)))
@@ -154,6 +164,7 @@ void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		dev_err(q->ctrl->ctrl.device,
 			"queue %u: response of %u bytes\n", q->qid,
 			wc->byte_len);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
 		nrh_error_recovery(q->ctrl, "short response");
 		return;
 	}
@@ -278,6 +289,7 @@ static int nrh_map_data(struct nrh_queue *q, struct nrh_req *req,
 		d->addr = cpu_to_le64(q->ctrl->ctrl.icdoff);
 		d->length = cpu_to_le32(len);
 		d->type = (NVME_SGL_FMT_DATA_DESC << 4) | NVME_SGL_FMT_OFFSET;
+		nrh_stat_inc(q, NRH_STAT_INLINE);
 		return 0;
 	}
 
@@ -318,6 +330,7 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 	req->flags = 0;
 	req->sgt.orig_nents = 0;
 	atomic_set(&req->pending, 2);
+	req->start_ns = ktime_get_ns();
 	nvme_start_request(rq);
 
 	ret = nrh_map_data(q, req, rq, &nr_sge);
@@ -330,6 +343,7 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 		nrh_unmap_data(req, rq);
 		goto out_err;
 	}
+	nrh_stat_inc(q, NRH_STAT_CMDS);
 	return BLK_STS_OK;
 
 out_err:

@@ -24,6 +24,7 @@ static void nrh_free_ctrl(struct nvme_ctrl *nctrl)
 	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
 	u32 i;
 
+	nrh_debugfs_ctrl_remove(ctrl);
 	/* Only a controller that made it onto the list owns its options. */
 	if (!list_empty(&ctrl->entry)) {
 		mutex_lock(&nrh_ctrl_mutex);
@@ -506,6 +507,7 @@ struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
 		goto out_free_queues;
 
 	/* From here on the last nvme_put_ctrl() frees through free_ctrl. */
+	nrh_debugfs_ctrl_add(ctrl);
 	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_CONNECTING)) {
 		WARN_ON_ONCE(1);
 		ret = -EINTR;

@@ -57,12 +57,19 @@ static int __init nvme_rdma_init_module(void)
 {
 	int ret;
 
+	nrh_debugfs_init();
 	ret = ib_register_client(&nrh_ib_client);
 	if (ret)
-		return ret;
+		goto out_debugfs;
 	ret = nvmf_register_transport(&nvme_rdma_transport);
 	if (ret)
-		ib_unregister_client(&nrh_ib_client);
+		goto out_client;
+	return 0;
+
+out_client:
+	ib_unregister_client(&nrh_ib_client);
+out_debugfs:
+	nrh_debugfs_exit();
 	return ret;
 }
 
@@ -78,6 +85,7 @@ static void __exit nvme_rdma_cleanup_module(void)
 		nvme_delete_ctrl(&ctrl->ctrl);
 	mutex_unlock(&nrh_ctrl_mutex);
 	flush_workqueue(nvme_delete_wq);
+	nrh_debugfs_exit();
 }
 
 module_init(nvme_rdma_init_module);

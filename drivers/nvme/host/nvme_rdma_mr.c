@@ -98,6 +98,7 @@ int nrh_mr_map(struct nrh_queue *q, struct nrh_req *req, struct request *rq,
 	put_unaligned_le24(mr->length, sgl->length);
 	put_unaligned_le32(mr->rkey, sgl->key);
 	sgl->type = (NVME_KEY_SGL_FMT_DATA_DESC << 4) | NVME_SGL_FMT_INVALIDATE;
+	nrh_stat_inc(q, NRH_STAT_KEYED);
 	return 0;
 }
 
@@ -110,6 +111,7 @@ int nrh_mr_local_inv(struct nrh_queue *q, struct nrh_req *req)
 		.ex.invalidate_rkey	= req->mr->rkey,
 	};
 
+	nrh_stat_inc(q, NRH_STAT_LOCAL_INV);
 	return ib_post_send(q->qp, &wr, NULL);
 }
 

@@ -434,6 +434,7 @@ int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth)
 		goto out_destroy_ib;
 	}
 	set_bit(NRH_Q_ALLOCATED, &q->flags);
+	nrh_stat_inc(q, NRH_STAT_CONNECTS);
 	mutex_unlock(&q->lock);
 	return 0;
 

@@ -20,6 +20,7 @@ void nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
 {
 	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_RESETTING))
 		return;
+	atomic_long_inc(&ctrl->recoveries);
 	dev_warn(ctrl->ctrl.device, "starting error recovery: %s\n", why);
 	queue_work(nvme_reset_wq, &ctrl->err_work);
 }
