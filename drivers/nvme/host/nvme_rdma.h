@@ -219,6 +219,7 @@ static inline bool nrh_admin_queue(const struct nrh_queue *q)
 }
 
 /* nvme_rdma_main.c */
+extern bool nrh_remote_inv;
 extern struct mutex nrh_ctrl_mutex;
 extern struct list_head nrh_ctrl_list;
 

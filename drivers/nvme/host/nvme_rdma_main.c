@@ -7,6 +7,17 @@
 
 #include <linux/module.h>
 
+/*
+ * Ask the controller to invalidate each command's MR with its response.
+ * Off, every keyed command costs a LOCAL_INV of ours; that is slower and
+ * only useful to exercise that path or to work around a controller that
+ * gets remote invalidation wrong. Read per command, so it may change live.
+ */
+bool nrh_remote_inv = true;
+module_param_named(remote_invalidate, nrh_remote_inv, bool, 0644);
+MODULE_PARM_DESC(remote_invalidate,
+		 "ask the controller to invalidate MRs (SEND with Invalidate); default true");
+
 /* Every controller that completed its first setup; free_ctrl unlinks. */
 DEFINE_MUTEX(nrh_ctrl_mutex);
 LIST_HEAD(nrh_ctrl_list);

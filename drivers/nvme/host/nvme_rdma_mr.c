@@ -97,7 +97,9 @@ int nrh_mr_map(struct nrh_queue *q, struct nrh_req *req, struct request *rq,
 	sgl->addr = cpu_to_le64(mr->iova);
 	put_unaligned_le24(mr->length, sgl->length);
 	put_unaligned_le32(mr->rkey, sgl->key);
-	sgl->type = (NVME_KEY_SGL_FMT_DATA_DESC << 4) | NVME_SGL_FMT_INVALIDATE;
+	sgl->type = (NVME_KEY_SGL_FMT_DATA_DESC << 4) |
+		    (READ_ONCE(nrh_remote_inv) ? NVME_SGL_FMT_INVALIDATE :
+						 NVME_SGL_FMT_ADDRESS);
 	nrh_stat_inc(q, NRH_STAT_KEYED);
 	return 0;
 }
