@@ -14,7 +14,7 @@
 #error "NVMEOF_RDMA_VERSION is unset: build through the top-level Makefile"
 #endif
 
-/* Host and target refuse the same way until the data path exists. */
+/* The target skeleton refuses with this until its data path exists. */
 #define NVMEOF_RDMA_NO_DATA_PATH "this build has no data path yet (skeleton)"
 
 #endif /* _NVMEOF_RDMA_COMMON_H */

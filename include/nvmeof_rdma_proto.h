@@ -8,6 +8,7 @@
 #ifndef _NVMEOF_RDMA_PROTO_H
 #define _NVMEOF_RDMA_PROTO_H
 
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/nvme.h>
 #include <linux/nvme-rdma.h>
@@ -94,6 +95,25 @@ static inline u16 nvmeof_rdma_cm_rej_status(const void *data, size_t len)
 	    le16_to_cpu(rej->recfmt) != NVME_RDMA_CM_FMT_1_0)
 		return 0;
 	return le16_to_cpu(rej->sts);
+}
+
+/**
+ * nvmeof_rdma_cm_req_build() - fill a host's connect request private data
+ * @req: the private data to send with rdma_connect()
+ * @p: queue id and 1-based depths, as nvmeof_rdma_cm_req_check() returns them
+ *
+ * HSQSIZE is 0's based on the wire, HRQSIZE is not: a host that can take
+ * as many responses as it may have commands outstanding sends
+ * HRQSIZE = HSQSIZE + 1.
+ */
+static inline void nvmeof_rdma_cm_req_build(struct nvme_rdma_cm_req *req,
+					    const struct nvmeof_rdma_cm_params *p)
+{
+	memset(req, 0, sizeof(*req));
+	req->recfmt = cpu_to_le16(NVME_RDMA_CM_FMT_1_0);
+	req->qid = cpu_to_le16(p->qid);
+	req->hsqsize = cpu_to_le16(p->sq_depth - 1);
+	req->hrqsize = cpu_to_le16(p->rq_depth);
 }
 
 /* nvme_rdma_cm_msg() with a name for "no NVMe/RDMA status at all". */

@@ -1,10 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NVMe over Fabrics RDMA host transport: module entry points.
+ * NVMe over Fabrics RDMA host transport: module entry points, the list of
+ * controllers and the RDMA device removal hook.
  */
 #include "nvme_rdma.h"
 
 #include <linux/module.h>
+
+/*
+ * Ask the controller to invalidate each command's MR with its response.
+ * Off, every keyed command costs a LOCAL_INV of ours; that is slower and
+ * only useful to exercise that path or to work around a controller that
+ * gets remote invalidation wrong. Read per command, so it may change live.
+ */
+bool nrh_remote_inv = true;
+module_param_named(remote_invalidate, nrh_remote_inv, bool, 0644);
+MODULE_PARM_DESC(remote_invalidate,
+		 "ask the controller to invalidate MRs (SEND with Invalidate); default true");
+
+/* Every controller that completed its first setup; free_ctrl unlinks. */
+DEFINE_MUTEX(nrh_ctrl_mutex);
+LIST_HEAD(nrh_ctrl_list);
 
 /*
  * nvme-fabrics always accepts the transport-independent options (queue_size,
@@ -22,22 +38,70 @@ static struct nvmf_transport_ops nvme_rdma_transport = {
 			  NVMF_OPT_HOST_TRADDR | NVMF_OPT_CTRL_LOSS_TMO |
 			  NVMF_OPT_NR_WRITE_QUEUES | NVMF_OPT_NR_POLL_QUEUES |
 			  NVMF_OPT_TOS,
-	.create_ctrl	= nvme_rdma_create_ctrl,
+	.create_ctrl	= nrh_create_ctrl,
+};
+
+/* Nothing to set up per device: queues open what they need themselves. */
+static int nrh_add_one(struct ib_device *ibdev)
+{
+	return 0;
+}
+
+/*
+ * The device goes away: its controllers must be gone before we return,
+ * because rdma_cm (removed after us, as it registered before us) then
+ * waits for every cm_id on the device to be destroyed.
+ */
+static void nrh_remove_one(struct ib_device *ibdev, void *client_data)
+{
+	nrh_delete_ctrls_on(ibdev);
+	flush_workqueue(nvme_delete_wq);
+}
+
+static struct ib_client nrh_ib_client = {
+	.name	= "nvme_rdma",
+	.add	= nrh_add_one,
+	.remove	= nrh_remove_one,
 };
 
 static int __init nvme_rdma_init_module(void)
 {
-	return nvmf_register_transport(&nvme_rdma_transport);
+	int ret;
+
+	nrh_debugfs_init();
+	ret = ib_register_client(&nrh_ib_client);
+	if (ret)
+		goto out_debugfs;
+	ret = nvmf_register_transport(&nvme_rdma_transport);
+	if (ret)
+		goto out_client;
+	return 0;
+
+out_client:
+	ib_unregister_client(&nrh_ib_client);
+out_debugfs:
+	nrh_debugfs_exit();
+	return ret;
 }
 
 static void __exit nvme_rdma_cleanup_module(void)
 {
+	struct nrh_ctrl *ctrl;
+
 	nvmf_unregister_transport(&nvme_rdma_transport);
+	ib_unregister_client(&nrh_ib_client);
+
+	mutex_lock(&nrh_ctrl_mutex);
+	list_for_each_entry(ctrl, &nrh_ctrl_list, entry)
+		nvme_delete_ctrl(&ctrl->ctrl);
+	mutex_unlock(&nrh_ctrl_mutex);
+	flush_workqueue(nvme_delete_wq);
+	nrh_debugfs_exit();
 }
 
 module_init(nvme_rdma_init_module);
 module_exit(nvme_rdma_cleanup_module);
 
-MODULE_DESCRIPTION("NVMe over Fabrics RDMA host transport (skeleton)");
+MODULE_DESCRIPTION("NVMe over Fabrics RDMA host transport");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(NVMEOF_RDMA_VERSION);

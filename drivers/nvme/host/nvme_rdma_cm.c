@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA host transport: rdma_cm events.
+ *
+ * The thread that connects a queue walks it through address resolution,
+ * route resolution and the connection handshake itself, one step at a
+ * time, and waits for each with a deadline. The event handler therefore
+ * only records how the current step ended and wakes that thread; it never
+ * allocates resources or issues the next step, so there is no state shared
+ * between the two beyond one status word. Once a queue is connected, the
+ * events that mean the connection is gone start controller recovery.
+ */
+#include "nvme_rdma.h"
+
+static void nrh_cm_step_done(struct nrh_queue *q, int status)
+{
+	q->cm_status = status;
+	complete(&q->cm_done);
+}
+
+/*
+ * An NVMe/RDMA controller rejects with a status in the private data; a CM
+ * or transport level reject carries none. Say which, in words.
+ */
+static int nrh_cm_rejected(struct nrh_queue *q, struct rdma_cm_event *ev)
+{
+	struct rdma_cm_id *cm_id = q->cm_id;
+	const void *data;
+	u8 len = 0;
+	u16 sts;
+
+	data = rdma_consumer_reject_data(cm_id, ev, &len);
+	sts = nvmeof_rdma_cm_rej_status(data, len);
+	dev_err(q->ctrl->ctrl.device,
+		"queue %u: connect rejected by %pISpc: %s (CM reason %d), NVMe/RDMA status %u: %s\n",
+		q->qid, &q->ctrl->dst_addr, rdma_reject_msg(cm_id, ev->status),
+		ev->status, sts, nvmeof_rdma_cm_status_str(sts));
+	return -ECONNREFUSED;
+}
+
+/* The connection of a live queue went away: only recovery can help. */
+static void nrh_cm_lost(struct nrh_queue *q, struct rdma_cm_event *ev)
+{
+	/* Our own rdma_disconnect() in nrh_queue_stop() ends here, too. */
+	if (!test_bit(NRH_Q_ACTIVE, &q->flags))
+		return;
+	dev_info(q->ctrl->ctrl.device, "queue %u: %s\n", q->qid,
+		 rdma_event_msg(ev->event));
+	nrh_error_recovery(q->ctrl, rdma_event_msg(ev->event));
+}
+
+int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
+{
+	struct nrh_queue *q = cm_id->context;
+
+	dev_dbg(q->ctrl->ctrl.device, "queue %u: %s (status %d)\n", q->qid,
+		rdma_event_msg(ev->event), ev->status);
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+	case RDMA_CM_EVENT_ESTABLISHED:
+		nrh_cm_step_done(q, 0);
+		break;
+	case RDMA_CM_EVENT_ADDR_ERROR:
+	case RDMA_CM_EVENT_ROUTE_ERROR:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+		dev_err(q->ctrl->ctrl.device, "queue %u: %s to %pISpc: %d\n",
+			q->qid, rdma_event_msg(ev->event), &q->ctrl->dst_addr,
+			ev->status);
+		nrh_cm_step_done(q, ev->status < 0 ? ev->status :
+				 -EHOSTUNREACH);
+		break;
+	case RDMA_CM_EVENT_REJECTED:
+		nrh_cm_step_done(q, nrh_cm_rejected(q, ev));
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		nrh_cm_step_done(q, -ECONNRESET);
+		nrh_cm_lost(q, ev);
+		break;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		/*
+		 * Never return non-zero to have rdma_cm destroy the id: the
+		 * queue owns it. Our ib_client deletes the controllers on the
+		 * device; a queue caught mid-connect fails its step here.
+		 */
+		nrh_cm_step_done(q, -ENODEV);
+		nrh_cm_lost(q, ev);
+		break;
+	default:
+		dev_dbg(q->ctrl->ctrl.device, "queue %u: ignoring %s\n",
+			q->qid, rdma_event_msg(ev->event));
+		break;
+	}
+	return 0;
+}
+
+/* Wait for the event that ends the step just started. */
+static int nrh_cm_wait(struct nrh_queue *q, unsigned int ms, const char *step)
+{
+	if (!wait_for_completion_timeout(&q->cm_done, msecs_to_jiffies(ms))) {
+		dev_err(q->ctrl->ctrl.device,
+			"queue %u: %s with %pISpc timed out after %u ms\n",
+			q->qid, step, &q->ctrl->dst_addr, ms);
+		return -ETIMEDOUT;
+	}
+	return q->cm_status;
+}
+
+int nrh_cm_resolve(struct nrh_queue *q)
+{
+	struct nrh_ctrl *ctrl = q->ctrl;
+	struct sockaddr *src = NULL;
+	int ret;
+
+	if (ctrl->ctrl.opts->mask & NVMF_OPT_HOST_TRADDR)
+		src = (struct sockaddr *)&ctrl->src_addr;
+
+	reinit_completion(&q->cm_done);
+	ret = rdma_resolve_addr(q->cm_id, src,
+				(struct sockaddr *)&ctrl->dst_addr,
+				NRH_RESOLVE_TIMEOUT_MS);
+	if (ret) {
+		dev_err(ctrl->ctrl.device,
+			"queue %u: cannot resolve %pISpc: %d\n", q->qid,
+			&ctrl->dst_addr, ret);
+		return ret;
+	}
+	ret = nrh_cm_wait(q, NRH_RESOLVE_TIMEOUT_MS + NRH_CM_SLACK_MS,
+			  "address resolution");
+	if (ret)
+		return ret;
+
+	reinit_completion(&q->cm_done);
+	ret = rdma_resolve_route(q->cm_id, NRH_RESOLVE_TIMEOUT_MS);
+	if (ret) {
+		dev_err(ctrl->ctrl.device,
+			"queue %u: cannot resolve a route to %pISpc: %d\n",
+			q->qid, &ctrl->dst_addr, ret);
+		return ret;
+	}
+	return nrh_cm_wait(q, NRH_RESOLVE_TIMEOUT_MS + NRH_CM_SLACK_MS,
+			   "route resolution");
+}
+
+int nrh_cm_connect(struct nrh_queue *q)
+{
+	struct nvmeof_rdma_cm_params p = {
+		.qid		= q->qid,
+		.sq_depth	= q->depth,
+		.rq_depth	= q->depth,
+	};
+	struct nvme_rdma_cm_req priv;
+	struct rdma_conn_param param = {
+		.private_data		= &priv,
+		.private_data_len	= sizeof(priv),
+		.qp_num			= q->qp->qp_num,
+		.flow_control		= 1,
+		/* The controller reads write data from us: be its responder. */
+		.responder_resources	= q->ibdev->attrs.max_qp_rd_atom,
+		/*
+		 * Receives are always posted for every command we may have
+		 * outstanding, so an RNR would mean a target bug; retry it
+		 * rather than lose a completion.
+		 */
+		.retry_count		= 7,
+		.rnr_retry_count	= 7,
+	};
+	int ret;
+
+	nvmeof_rdma_cm_req_build(&priv, &p);
+	reinit_completion(&q->cm_done);
+	ret = rdma_connect(q->cm_id, &param);
+	if (ret) {
+		dev_err(q->ctrl->ctrl.device, "queue %u: rdma_connect: %d\n",
+			q->qid, ret);
+		return ret;
+	}
+	return nrh_cm_wait(q, NRH_CONNECT_TIMEOUT_MS, "connection");
+}

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA host transport: the command path.
+ *
+ * A request completes when three things have happened, in any order:
+ * the SEND of its capsule completed (the capsule slot and any in-capsule
+ * data are free again), its response arrived, and its MR (if any) was
+ * invalidated. req->pending counts what is still missing: 2 at submission
+ * (SEND, response); a response that leaves the MR valid hands its count
+ * over to the LOCAL_INV it posts.
+ *
+ * Responses are untrusted input. One that names no outstanding command of
+ * this queue, arrives twice for one submission, invalidates the wrong key
+ * or comes from another submission queue starts error recovery, which
+ * cancels everything outstanding; it never completes a request itself.
+ *
+ * Once nrh_queue_stop() cleared NRH_Q_ACTIVE and waited for an RCU grace
+ * period, completion handlers (softirq, hence RCU readers) and queue_rq
+ * (RCU reader for non-blocking hctxs) neither post to the QP nor touch a
+ * request any more: from then on the cancel path owns every request.
+ */
+#include "nvme_rdma.h"
+
+bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
+{
+	if (likely(wc->status == IB_WC_SUCCESS))
+		return false;
+	/* Flushes are how a stopped queue returns its work: not news. */
+	if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		nrh_stat_inc(q, NRH_STAT_WC_ERR);
+		dev_err_ratelimited(q->ctrl->ctrl.device,
+				    "queue %u: %s failed: %s (%d)\n", q->qid,
+				    what, ib_wc_status_msg(wc->status),
+				    wc->status);
+	}
+	nrh_error_recovery(q->ctrl, what);
+	return true;
+}
+
+static void nrh_unmap_data(struct nrh_req *req, struct request *rq)
+{
+	if (!req->sgt.orig_nents)
+		return;
+	ib_dma_unmap_sg(req->queue->ibdev, req->sgt.sgl, req->sgt.orig_nents,
+			rq_dma_dir(rq));
+	req->sgt.orig_nents = 0;
+}
+
+/* blk_mq_ops.complete, and where every completion of ours ends. */
+static void nrh_complete_rq(struct request *rq)
+{
+	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+
+	nrh_unmap_data(req, rq);
+	nrh_stat_latency(req->queue, req->start_ns);
+	nvme_complete_rq(rq);
+}
+
+void nrh_req_put(struct nrh_req *req)
+{
+	struct request *rq = blk_mq_rq_from_pdu(req);
+
+	if (!atomic_dec_and_test(&req->pending))
+		return;
+	if (!nvme_try_complete_req(rq, req->status, req->result))
+		nrh_complete_rq(rq);
+}
+
+static void nrh_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nrh_req *req = container_of(wc->wr_cqe, struct nrh_req,
+					   send_cqe);
+
+	if (unlikely(!test_bit(NRH_Q_ACTIVE, &req->queue->flags)))
+		return;
+	if (nrh_wc_failed(cq->cq_context, wc, "command send"))
+		return;
+	nrh_req_put(req);
+}
+
+static void nrh_aen_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	nrh_wc_failed(cq->cq_context, wc, "async event request send");
+}
+
+static struct blk_mq_tags *nrh_queue_tags(struct nrh_queue *q)
+{
+	if (nrh_admin_queue(q))
+		return q->ctrl->admin_set.tags[0];
+	return q->ctrl->io_set.tags[q->qid - 1];
+}
+
+static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
+			   struct ib_wc *wc)
+{
+	struct nvme_ctrl *nctrl = &q->ctrl->ctrl;
+	struct nrh_req *req;
+	struct request *rq;
+
+	if (unlikely(le16_to_cpu(cqe->sq_id) != q->qid)) {
+		dev_err(nctrl->device,
+			"queue %u: response names submission queue %u\n",
+			q->qid, le16_to_cpu(cqe->sq_id));
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+		nrh_error_recovery(q->ctrl, "response for another queue");
+		return;
+	}
+
+	rq = nvme_find_rq(nrh_queue_tags(q), cqe->command_id);
+	if (unlikely(!rq || !blk_mq_request_started(rq))) {
+		dev_err(nctrl->device,
+			"queue %u: response for unknown command_id %#x\n",
+			q->qid, cqe->command_id);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+		nrh_error_recovery(q->ctrl, "bogus response");
+		return;
+	}
+	req = blk_mq_rq_to_pdu(rq);
+	if (unlikely(test_and_set_bit(NRH_R_RESPONDED, &req->flags))) {
+		dev_err(nctrl->device,
+			"queue %u: second response for command_id %#x\n",
+			q->qid, cqe->command_id);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+		nrh_error_recovery(q->ctrl, "duplicate response");
+		return;
+	}
+	req->status = cqe->status;
+	req->result = cqe->result;
+
+	if (wc->wc_flags & IB_WC_WITH_INVALIDATE) {
+		if (unlikely(!req->mr ||
+			     wc->ex.invalidate_rkey != req->mr->rkey)) {
+			dev_err(nctrl->device,
+				"queue %u: command_id %#x: controller invalidated rkey %#x, command registered %#x\n",
+				q->qid, cqe->command_id,
+				wc->ex.invalidate_rkey,
+				req->mr ? req->mr->rkey : 0);
+			nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+			nrh_error_recovery(q->ctrl, "wrong remote invalidation");
+			return;
+		}
+		nrh_stat_inc(q, NRH_STAT_REMOTE_INV);
+	} else if (req->mr) {
+		/* The LOCAL_INV completion completes in our stead. */
+		if (unlikely(nrh_mr_local_inv(q, req)))
+			nrh_error_recovery(q->ctrl, "local invalidate post");
+		return;
+	}
+	nrh_req_put(req);
+}
+
+void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nrh_rsp_slot *slot = container_of(wc->wr_cqe,
+						 struct nrh_rsp_slot, cqe);
+	struct nrh_queue *q = cq->cq_context;
+	struct nvme_completion *cqe = &q->rsp_buf[slot - q->rsp_slots];
+
+	if (unlikely(!test_bit(NRH_Q_ACTIVE, &q->flags)))
+		return;
+	if (nrh_wc_failed(q, wc, "response receive"))
+		return;
+	if (unlikely(wc->byte_len < sizeof(*cqe))) {
+		dev_err(q->ctrl->ctrl.device,
+			"queue %u: response of %u bytes\n", q->qid,
+			wc->byte_len);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+		nrh_error_recovery(q->ctrl, "short response");
+		return;
+	}
+
+	ib_dma_sync_single_for_cpu(q->ibdev, slot->sge.addr, sizeof(*cqe),
+				   DMA_FROM_DEVICE);
+	if (nrh_admin_queue(q) && nvme_is_aen_req(0, cqe->command_id))
+		nvme_complete_async_event(&q->ctrl->ctrl, cqe->status,
+					  &cqe->result);
+	else
+		nrh_handle_rsp(q, cqe, wc);
+	ib_dma_sync_single_for_device(q->ibdev, slot->sge.addr, sizeof(*cqe),
+				      DMA_FROM_DEVICE);
+
+	/* Without a buffer the controller's next response would be lost. */
+	if (unlikely(nrh_post_recv(q, slot)))
+		nrh_error_recovery(q->ctrl, "receive repost");
+}
+
+/* Copy a capsule into its slot and post it, after the REG_MR if any. */
+static int nrh_post_capsule(struct nrh_queue *q, const struct nvme_command *c,
+			    unsigned int slot, struct ib_sge *sge, int nr_sge,
+			    struct ib_cqe *cqe, struct ib_send_wr *before)
+{
+	dma_addr_t dma = q->sqe_dma + slot * sizeof(*c);
+	struct ib_send_wr wr = {
+		.wr_cqe		= cqe,
+		.sg_list	= sge,
+		.num_sge	= nr_sge,
+		.opcode		= IB_WR_SEND,
+		.send_flags	= IB_SEND_SIGNALED,
+	};
+
+	memcpy(&q->sqe_buf[slot], c, sizeof(*c));
+	ib_dma_sync_single_for_device(q->ibdev, dma, sizeof(*c),
+				      DMA_TO_DEVICE);
+	sge[0].addr = dma;
+	sge[0].length = sizeof(*c);
+	sge[0].lkey = q->pd->local_dma_lkey;
+
+	if (before) {
+		before->next = &wr;
+		return ib_post_send(q->qp, before, NULL);
+	}
+	return ib_post_send(q->qp, &wr, NULL);
+}
+
+void nrh_submit_async_event(struct nvme_ctrl *nctrl)
+{
+	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
+	struct nrh_queue *q = &ctrl->queues[0];
+	struct nvme_command c = {};
+	struct ib_sge sge;
+	int ret;
+
+	/*
+	 * nvme-core only calls this for a LIVE controller and recovery
+	 * flushes async_event_work before stopping the queue; the bit and
+	 * the RCU read section keep a racing late call off a stopped QP.
+	 */
+	rcu_read_lock();
+	if (!test_bit(NRH_Q_LIVE, &q->flags)) {
+		rcu_read_unlock();
+		return;
+	}
+
+	c.common.opcode = nvme_admin_async_event;
+	c.common.command_id = NVME_AQ_BLK_MQ_DEPTH;
+	c.common.flags = NVME_CMD_SGL_METABUF;
+	c.common.dptr.ksgl.type = NVME_KEY_SGL_FMT_DATA_DESC << 4;
+	ctrl->aen_cqe.done = nrh_aen_send_done;
+
+	ret = nrh_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH, &sge, 1,
+			       &ctrl->aen_cqe, NULL);
+	rcu_read_unlock();
+	if (ret)
+		dev_err(nctrl->device, "posting async event request: %d\n",
+			ret);
+}
+
+/*
+ * Describe the data of a command: none, in the capsule (writes on I/O
+ * queues up to what the controller's IOCCSZ leaves after the SQE, in at
+ * most inline_sges pieces) or a keyed SGL through the tag's MR.
+ */
+static int nrh_map_data(struct nrh_queue *q, struct nrh_req *req,
+			struct request *rq, int *nr_sge)
+{
+	struct nvme_command *c = &req->cmd;
+	struct scatterlist *sg;
+	u32 len = blk_rq_payload_bytes(rq);
+	int nents, i, ret;
+
+	*nr_sge = 1;
+	c->common.flags |= NVME_CMD_SGL_METABUF;
+	if (!blk_rq_nr_phys_segments(rq)) {
+		c->common.dptr.ksgl.type = NVME_KEY_SGL_FMT_DATA_DESC << 4;
+		return 0;
+	}
+
+	req->sgt.sgl = req->sgl;
+	sg_init_table(req->sgl, blk_rq_nr_phys_segments(rq));
+	req->sgt.orig_nents = blk_rq_map_sg(rq->q, rq, req->sgl);
+	nents = ib_dma_map_sg(q->ibdev, req->sgl, req->sgt.orig_nents,
+			      rq_dma_dir(rq));
+	if (unlikely(nents <= 0)) {
+		req->sgt.orig_nents = 0;
+		return -EIO;
+	}
+	req->sgt.nents = nents;
+
+	if (rq_data_dir(rq) == WRITE && !nrh_admin_queue(q) &&
+	    len <= q->ctrl->inline_bytes && nents <= q->inline_sges) {
+		struct nvme_sgl_desc *d = &c->common.dptr.sgl;
+
+		for_each_sg(req->sgt.sgl, sg, nents, i) {
+			req->sge[1 + i].addr = sg_dma_address(sg);
+			req->sge[1 + i].length = sg_dma_len(sg);
+			req->sge[1 + i].lkey = q->pd->local_dma_lkey;
+		}
+		*nr_sge = 1 + nents;
+		d->addr = cpu_to_le64(q->ctrl->ctrl.icdoff);
+		d->length = cpu_to_le32(len);
+		d->type = (NVME_SGL_FMT_DATA_DESC << 4) | NVME_SGL_FMT_OFFSET;
+		nrh_stat_inc(q, NRH_STAT_INLINE);
+		return 0;
+	}
+
+	ret = nrh_mr_map(q, req, rq, &c->common.dptr.ksgl);
+	if (unlikely(ret)) {
+		dev_err_ratelimited(q->ctrl->ctrl.device,
+				    "queue %u: registering %u bytes in %d segments: %d\n",
+				    q->qid, len, nents, ret);
+		nrh_unmap_data(req, rq);
+	}
+	return ret;
+}
+
+static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
+				 const struct blk_mq_queue_data *bd)
+{
+	struct nrh_queue *q = hctx->driver_data;
+	struct request *rq = bd->rq;
+	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+	bool live = test_bit(NRH_Q_LIVE, &q->flags);
+	blk_status_t sts;
+	int nr_sge, ret;
+
+	if (!nvme_check_ready(&q->ctrl->ctrl, rq, live))
+		return nvme_fail_nonready_command(&q->ctrl->ctrl, rq);
+
+	sts = nvme_setup_cmd(hctx->queue->queuedata, rq);
+	if (unlikely(sts))
+		return sts;
+
+	/* Connect is sent before LIVE; the QP must exist all the same. */
+	if (unlikely(!test_bit(NRH_Q_ACTIVE, &q->flags))) {
+		nvme_cleanup_cmd(rq);
+		return nvme_host_path_error(rq);
+	}
+
+	req->mr = NULL;
+	req->flags = 0;
+	req->sgt.orig_nents = 0;
+	atomic_set(&req->pending, 2);
+	req->start_ns = ktime_get_ns();
+	nvme_start_request(rq);
+
+	ret = nrh_map_data(q, req, rq, &nr_sge);
+	if (unlikely(ret))
+		goto out_err;
+	ret = nrh_post_capsule(q, &req->cmd, rq->tag, req->sge, nr_sge,
+			       &req->send_cqe,
+			       req->mr ? &req->reg_wr.wr : NULL);
+	if (unlikely(ret)) {
+		nrh_unmap_data(req, rq);
+		goto out_err;
+	}
+	nrh_stat_inc(q, NRH_STAT_CMDS);
+	return BLK_STS_OK;
+
+out_err:
+	if (ret == -ENOMEM || ret == -EAGAIN)
+		sts = BLK_STS_RESOURCE;
+	else
+		return nvme_host_path_error(rq);
+	nvme_cleanup_cmd(rq);
+	return sts;
+}
+
+static int nrh_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct nrh_queue *q = hctx->driver_data;
+	int found = 0;
+
+	/* Someone else reaping this CQ already finds what we would. */
+	if (!spin_trylock(&q->poll_lock))
+		return 0;
+	if (q->cq)
+		found = ib_process_cq_direct(q->cq, -1);
+	spin_unlock(&q->poll_lock);
+	return found;
+}
+
+static enum blk_eh_timer_return nrh_timeout(struct request *rq)
+{
+	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+	struct nrh_queue *q = req->queue;
+	struct nrh_ctrl *ctrl = q->ctrl;
+
+	dev_warn(ctrl->ctrl.device,
+		 "queue %u: command_id %#x (opcode %#x) timed out\n", q->qid,
+		 nvme_cid(rq), req->cmd.common.opcode);
+
+	if (ctrl->ctrl.state == NVME_CTRL_LIVE) {
+		/* Recovery stops the queues and cancels this request. */
+		nrh_error_recovery(ctrl, "command timeout");
+		return BLK_EH_RESET_TIMER;
+	}
+
+	/*
+	 * Connecting, resetting or deleting: setup or teardown is waiting
+	 * for this very command (Connect, a property access, Identify), so
+	 * nobody else will cancel it. Quench the queue so no completion
+	 * races with ours, then fail it.
+	 */
+	nrh_queue_stop(q);
+	if (!blk_mq_request_completed(rq)) {
+		nvme_req(rq)->status = NVME_SC_HOST_ABORTED_CMD;
+		blk_mq_complete_request(rq);
+	}
+	return BLK_EH_DONE;
+}
+
+static int nrh_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			    unsigned int hctx_idx, unsigned int numa_node)
+{
+	struct nrh_ctrl *ctrl = to_nrh_ctrl(set->driver_data);
+	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+	int qid = set == &ctrl->io_set ? hctx_idx + 1 : 0;
+
+	nvme_req(rq)->ctrl = &ctrl->ctrl;
+	nvme_req(rq)->cmd = &req->cmd;
+	req->queue = &ctrl->queues[qid];
+	req->send_cqe.done = nrh_send_done;
+	req->reg_cqe.done = nrh_mr_reg_done;
+	req->inv_cqe.done = nrh_mr_inv_done;
+	return 0;
+}
+
+static int nrh_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			 unsigned int hctx_idx)
+{
+	struct nrh_ctrl *ctrl = to_nrh_ctrl(data);
+
+	hctx->driver_data = &ctrl->queues[hctx_idx + 1];
+	return 0;
+}
+
+static int nrh_init_admin_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			       unsigned int hctx_idx)
+{
+	struct nrh_ctrl *ctrl = to_nrh_ctrl(data);
+
+	hctx->driver_data = &ctrl->queues[0];
+	return 0;
+}
+
+/*
+ * Queue ids run default, then read, then poll queues. With separate write
+ * queues (nr_write_queues) the default map holds those and reads get
+ * their own; otherwise reads share the default queues.
+ */
+static void nrh_map_queues(struct blk_mq_tag_set *set)
+{
+	struct nrh_ctrl *ctrl = to_nrh_ctrl(set->driver_data);
+	struct blk_mq_queue_map *def = &set->map[HCTX_TYPE_DEFAULT];
+	struct blk_mq_queue_map *rd = &set->map[HCTX_TYPE_READ];
+	u32 *n = ctrl->io_queues;
+
+	def->nr_queues = n[HCTX_TYPE_DEFAULT];
+	def->queue_offset = 0;
+	if (n[HCTX_TYPE_READ]) {
+		rd->nr_queues = n[HCTX_TYPE_READ];
+		rd->queue_offset = n[HCTX_TYPE_DEFAULT];
+	} else {
+		rd->nr_queues = n[HCTX_TYPE_DEFAULT];
+		rd->queue_offset = 0;
+	}
+	blk_mq_map_queues(def);
+	blk_mq_map_queues(rd);
+
+	if (set->nr_maps > HCTX_TYPE_POLL && n[HCTX_TYPE_POLL]) {
+		struct blk_mq_queue_map *poll = &set->map[HCTX_TYPE_POLL];
+
+		poll->nr_queues = n[HCTX_TYPE_POLL];
+		poll->queue_offset = n[HCTX_TYPE_DEFAULT] + n[HCTX_TYPE_READ];
+		blk_mq_map_queues(poll);
+	}
+	dev_info(ctrl->ctrl.device,
+		 "mapped %u default, %u read, %u poll queues\n",
+		 n[HCTX_TYPE_DEFAULT], n[HCTX_TYPE_READ], n[HCTX_TYPE_POLL]);
+}
+
+const struct blk_mq_ops nrh_admin_mq_ops = {
+	.queue_rq	= nrh_queue_rq,
+	.complete	= nrh_complete_rq,
+	.init_request	= nrh_init_request,
+	.init_hctx	= nrh_init_admin_hctx,
+	.timeout	= nrh_timeout,
+};
+
+const struct blk_mq_ops nrh_io_mq_ops = {
+	.queue_rq	= nrh_queue_rq,
+	.complete	= nrh_complete_rq,
+	.init_request	= nrh_init_request,
+	.init_hctx	= nrh_init_hctx,
+	.timeout	= nrh_timeout,
+	.map_queues	= nrh_map_queues,
+	.poll		= nrh_poll,
+};

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA host transport: error recovery, reset and
+ * reconnect.
+ *
+ * Anything that finds a queue unusable (a failed work request, a bogus
+ * response, a lost connection, a command timeout on a live controller)
+ * calls nrh_error_recovery(). nvme-core's state machine lets only the
+ * first caller move LIVE -> RESETTING, so the teardown runs once however
+ * many completions fail. After it the controller is CONNECTING: nvme-core
+ * then fails requests fast once fast_io_fail_tmo expires, and we try to
+ * reconnect every reconnect_delay seconds until ctrl_loss_tmo.
+ */
+#include "nvme_rdma.h"
+
+#include <linux/random.h>
+
+/* Safe from any context, including the completion softirq. */
+void nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
+{
+	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_RESETTING))
+		return;
+	atomic_long_inc(&ctrl->recoveries);
+	dev_warn(ctrl->ctrl.device, "starting error recovery: %s\n", why);
+	queue_work(nvme_reset_wq, &ctrl->err_work);
+}
+
+/*
+ * Stop the controller after a failed (re)connect, or schedule the next
+ * attempt. A connect that the controller refused with Do Not Retry will
+ * be refused again: give up at once rather than wait out ctrl_loss_tmo.
+ */
+void nrh_reconnect_or_remove(struct nrh_ctrl *ctrl, int error)
+{
+	struct nvme_ctrl *nctrl = &ctrl->ctrl;
+	int max = nctrl->opts->max_reconnects;
+	unsigned long delay;
+
+	/* Resetting or deleting got here first and owns the controller. */
+	if (nctrl->state != NVME_CTRL_CONNECTING)
+		return;
+
+	if (error > 0 && (error & NVME_STATUS_DNR)) {
+		dev_info(nctrl->device,
+			 "controller refused the connect with status %#x (do not retry), removing it\n",
+			 error);
+		nvme_delete_ctrl(nctrl);
+		return;
+	}
+	if (!nvmf_should_reconnect(nctrl)) {
+		dev_info(nctrl->device,
+			 "no reconnect after %d attempts (ctrl_loss_tmo), removing controller\n",
+			 nctrl->nr_reconnects);
+		nvme_delete_ctrl(nctrl);
+		return;
+	}
+
+	/*
+	 * A little jitter keeps the hosts that lost one target at the same
+	 * moment from all coming back to it in the same instant.
+	 */
+	delay = nctrl->opts->reconnect_delay * HZ +
+		get_random_u32_below(HZ / 4 + 1);
+	if (max < 0)
+		dev_info(nctrl->device,
+			 "reconnect attempt %d/unlimited in %u ms\n",
+			 nctrl->nr_reconnects + 1, jiffies_to_msecs(delay));
+	else
+		dev_info(nctrl->device, "reconnect attempt %d/%d in %u ms\n",
+			 nctrl->nr_reconnects + 1, max,
+			 jiffies_to_msecs(delay));
+	queue_delayed_work(nvme_wq, &ctrl->reconnect_work, delay);
+}
+
+void nrh_reconnect_work(struct work_struct *work)
+{
+	struct nrh_ctrl *ctrl = container_of(to_delayed_work(work),
+					     struct nrh_ctrl, reconnect_work);
+	struct nvme_ctrl *nctrl = &ctrl->ctrl;
+	int ret;
+
+	++nctrl->nr_reconnects;
+	ret = nrh_setup_ctrl(ctrl, false);
+	if (ret) {
+		dev_info(nctrl->device, "reconnect attempt %d failed: %d\n",
+			 nctrl->nr_reconnects, ret);
+		nrh_reconnect_or_remove(ctrl, ret);
+		return;
+	}
+	dev_info(nctrl->device, "reconnected after %d attempt(s)\n",
+		 nctrl->nr_reconnects);
+	nctrl->nr_reconnects = 0;
+}
+
+void nrh_err_work(struct work_struct *work)
+{
+	struct nrh_ctrl *ctrl = container_of(work, struct nrh_ctrl, err_work);
+	struct nvme_ctrl *nctrl = &ctrl->ctrl;
+
+	nvme_stop_keep_alive(nctrl);
+	/* No AEN may be submitted on a queue we are about to stop. */
+	flush_work(&nctrl->async_event_work);
+	nrh_teardown_io_queues(ctrl, false);
+	/* Let queued I/O requeue or fail over instead of sitting quiesced. */
+	nvme_start_queues(nctrl);
+	nrh_teardown_admin_queue(ctrl, false);
+	nvme_start_admin_queue(nctrl);
+	nvme_auth_stop(nctrl);
+
+	if (!nvme_change_ctrl_state(nctrl, NVME_CTRL_CONNECTING)) {
+		/* Only a delete may overtake recovery. */
+		WARN_ON_ONCE(nctrl->state != NVME_CTRL_DELETING &&
+			     nctrl->state != NVME_CTRL_DELETING_NOIO);
+		return;
+	}
+	nrh_reconnect_or_remove(ctrl, 0);
+}
+
+/* nvme reset: a clean disable and a fresh setup on new connections. */
+void nrh_reset_work(struct work_struct *work)
+{
+	struct nvme_ctrl *nctrl = container_of(work, struct nvme_ctrl,
+					       reset_work);
+	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
+	int ret;
+
+	nvme_stop_ctrl(nctrl);
+	nrh_teardown_ctrl(ctrl, false);
+
+	if (!nvme_change_ctrl_state(nctrl, NVME_CTRL_CONNECTING)) {
+		WARN_ON_ONCE(nctrl->state != NVME_CTRL_DELETING &&
+			     nctrl->state != NVME_CTRL_DELETING_NOIO);
+		return;
+	}
+	ret = nrh_setup_ctrl(ctrl, false);
+	if (ret) {
+		dev_warn(nctrl->device, "setup after reset failed: %d\n", ret);
+		++nctrl->nr_reconnects;
+		nrh_reconnect_or_remove(ctrl, ret);
+	}
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe over Fabrics RDMA host transport: debugfs statistics.
+ *
+ * /sys/kernel/debug/nvme-rdma/<nvmeN>/stats    per-queue counters
+ * /sys/kernel/debug/nvme-rdma/<nvmeN>/latency  per-queue log2 histogram
+ *                                              of submit-to-complete time
+ *
+ * Counters live in the queue array, which lasts as long as the controller,
+ * so they add up across reconnects. They are plain atomics: one hardware
+ * queue is submitted to from several CPUs, and nothing here allocates.
+ */
+#include "nvme_rdma.h"
+
+#include <linux/debugfs.h>
+#include <linux/log2.h>
+#include <linux/seq_file.h>
+
+static struct dentry *nrh_debugfs_root;
+
+static const char * const nrh_stat_names[NRH_STAT_MAX] = {
+	[NRH_STAT_CMDS]		= "commands",
+	[NRH_STAT_INLINE]	= "inline_writes",
+	[NRH_STAT_KEYED]	= "keyed",
+	[NRH_STAT_REMOTE_INV]	= "remote_inv",
+	[NRH_STAT_LOCAL_INV]	= "local_inv",
+	[NRH_STAT_BAD_RSP]	= "bad_responses",
+	[NRH_STAT_WC_ERR]	= "wc_errors",
+	[NRH_STAT_CONNECTS]	= "connects",
+};
+
+void nrh_stat_latency(struct nrh_queue *q, u64 start_ns)
+{
+	u64 us = div_u64(ktime_get_ns() - start_ns, NSEC_PER_USEC);
+	unsigned int b = us ? ilog2(us) + 1 : 0;
+
+	atomic_long_inc(&q->lat[min_t(unsigned int, b, NRH_LAT_BUCKETS - 1)]);
+}
+
+static int nrh_stats_show(struct seq_file *m, void *unused)
+{
+	struct nrh_ctrl *ctrl = m->private;
+	u32 i;
+	int s;
+
+	seq_printf(m, "recoveries %ld\n", atomic_long_read(&ctrl->recoveries));
+	for (i = 0; i < ctrl->max_queues; i++) {
+		struct nrh_queue *q = &ctrl->queues[i];
+
+		seq_printf(m, "queue %u:", i);
+		for (s = 0; s < NRH_STAT_MAX; s++)
+			seq_printf(m, " %s %ld", nrh_stat_names[s],
+				   atomic_long_read(&q->stats[s]));
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nrh_stats);
+
+/* Bucket 0 is under 1 us, bucket b >= 1 is [2^(b-1), 2^b) us. */
+static int nrh_latency_show(struct seq_file *m, void *unused)
+{
+	struct nrh_ctrl *ctrl = m->private;
+	u32 i, b;
+
+	for (i = 0; i < ctrl->max_queues; i++) {
+		struct nrh_queue *q = &ctrl->queues[i];
+
+		seq_printf(m, "queue %u:\n", i);
+		for (b = 0; b < NRH_LAT_BUCKETS; b++) {
+			long n = atomic_long_read(&q->lat[b]);
+
+			if (!n)
+				continue;
+			if (b == NRH_LAT_BUCKETS - 1)
+				seq_printf(m, "  >= %lu us: %ld\n",
+					   1UL << (b - 1), n);
+			else
+				seq_printf(m, "  < %lu us: %ld\n", 1UL << b, n);
+		}
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nrh_latency);
+
+void nrh_debugfs_ctrl_add(struct nrh_ctrl *ctrl)
+{
+	/* debugfs is optional: errors are ignored by design of its API. */
+	ctrl->debugfs = debugfs_create_dir(dev_name(ctrl->ctrl.device),
+					   nrh_debugfs_root);
+	debugfs_create_file("stats", 0400, ctrl->debugfs, ctrl,
+			    &nrh_stats_fops);
+	debugfs_create_file("latency", 0400, ctrl->debugfs, ctrl,
+			    &nrh_latency_fops);
+}
+
+/* Waits for readers of the files, so the controller may be freed after. */
+void nrh_debugfs_ctrl_remove(struct nrh_ctrl *ctrl)
+{
+	debugfs_remove_recursive(ctrl->debugfs);
+	ctrl->debugfs = NULL;
+}
+
+void nrh_debugfs_init(void)
+{
+	nrh_debugfs_root = debugfs_create_dir("nvme-rdma", NULL);
+}
+
+void nrh_debugfs_exit(void)
+{
+	debugfs_remove_recursive(nrh_debugfs_root);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Connect options reach our host: queue_size and nr_io_queues show in
+# sysfs, an oversized queue_size is clamped with a message, and invalid
+# values (bad address, queue_size below the fabrics minimum, unknown
+# option) are refused at once without leaving a controller behind.
+# topology: one
+# transport: rdma
+# impl: ours/intree
+# timeout: 900
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+nqn=nqn.2024-01.io.nvmeof-rdma:host-opts
+boot
+check target target_simple "$nqn"
+
+# ctrl_of: the one controller of our subsystem.
+ctrl_of='c=$(ls -d /sys/class/nvme-subsystem/*/nvme[0-9]* | head -n 1); c=/sys/class/nvme/${c##*/}'
+gone='for i in $(seq 100); do [ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && break; sleep 0.1; done'
+
+progress "queue_size=32 nr_io_queues=1"
+check host "host_connect $nqn --queue-size=32 --nr-io-queues=1"
+assert_module host ours nvme_rdma
+check host "$ctrl_of"'
+[ "$(cat $c/sqsize)" = 31 ] || { echo "sqsize $(cat $c/sqsize)"; exit 1; }
+[ "$(cat $c/queue_count)" = 2 ] || { echo "queue_count $(cat $c/queue_count)"; exit 1; }
+nvme disconnect -n '"$nqn"'
+'"$gone"
+
+progress "queue_size=1024 is clamped"
+check host "dmesg -c > /dev/null; host_connect $nqn --queue-size=1024"
+check host "$ctrl_of"'
+sq=$(cat $c/sqsize)
+[ $sq -lt 1023 ] && [ $sq -ge 127 ] || { echo "sqsize $sq"; exit 1; }
+dmesg | grep -q "using $((sq + 1))" || { echo "no clamp message"; dmesg | tail; exit 1; }
+dd if=$(host_ns '"$nqn"') of=/dev/null bs=4k count=256 iflag=direct 2>/dev/null
+nvme disconnect -n '"$nqn"'
+'"$gone"
+
+progress "invalid values are refused"
+check host '
+modprobe nvme-fabrics
+try() {
+	local start=$SECONDS rc=0
+	timeout 60 nvme connect -t rdma -n '"$nqn"' "$@" > /tmp/out 2>&1 || rc=$?
+	[ $rc != 0 ] || { echo "accepted: $*"; exit 1; }
+	[ $rc != 124 ] || { echo "hung: $*"; exit 1; }
+	echo "refused in $((SECONDS - start)) s: $*"
+	[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] || { echo "controller left by $*"; exit 1; }
+}
+try -a not-an-address -s 4420
+try -a $TARGET_ADDR -s 4420 --queue-size=8
+try -a $TARGET_ADDR -s 4999
+try -a 198.18.0.254 -s 4420
+'
