@@ -14,7 +14,4 @@
 #error "NVMEOF_RDMA_VERSION is unset: build through the top-level Makefile"
 #endif
 
-/* The target skeleton refuses with this until its data path exists. */
-#define NVMEOF_RDMA_NO_DATA_PATH "this build has no data path yet (skeleton)"
-
 #endif /* _NVMEOF_RDMA_COMMON_H */

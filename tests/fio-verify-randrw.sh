@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Data integrity: connect, then fio writes 4k-128k random blocks mixed with
+# Data integrity, for every pairing of our and the in-tree host and target
+# (the interop matrix): connect, then fio writes 4k-128k random blocks mixed with
 # reads at QD16 and verifies every written block with crc32c.
 # topology: one two
 # transport: rdma tcp
-# impl: intree/intree intree/ours
+# impl: intree/intree intree/ours ours/intree ours/ours
 # timeout: 900
 # debug-env: FIO_SIZE=8M
 . "$(dirname "$0")/../scripts/lib/test.sh"

@@ -28,6 +28,7 @@ vm_select_kernel() {
 	case "$KERNEL" in
 	debian)
 		TIMEOUT_SCALE=1
+		VM_KVER=$KVER
 		VM_KERNEL_IMAGE=/boot/vmlinuz-$KVER
 		VM_MODSRC=$VM_ROOT
 		VM_MODROOT=
@@ -40,7 +41,9 @@ vm_select_kernel() {
 			VM_SETUP_ERROR="KERNEL=debug: ${msg%%;*}; run 'make debug-modules' first"
 			return 1
 		fi
-		KVER=$(cat "$DEBUG_KERNEL_DIR/kernelrelease")
+		# KVER stays the Debian release the tree builds for: make,
+		# run from a test, must not see the debug one.
+		VM_KVER=$(cat "$DEBUG_KERNEL_DIR/kernelrelease")
 		VM_KERNEL_IMAGE=$DEBUG_KERNEL_DIR/bzImage
 		VM_MODSRC=$VM_ROOT/build/debug-modules
 		VM_MODROOT=$DEBUG_KERNEL_DIR/mods
@@ -58,7 +61,7 @@ vm_select_kernel() {
 		return 1
 		;;
 	esac
-	export KERNEL KVER
+	export KERNEL
 }
 vm_select_kernel || true
 TARGET_ADDR=198.18.0.1
@@ -82,7 +85,7 @@ vm_start() {
 	local name=$1 addrs=$2 hostid=$3
 	shift 3
 	local dir="$RUN/vm-$name" img
-	img=$(MODROOT=$VM_MODROOT "$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
+	img=$(KVER=$VM_KVER MODROOT=$VM_MODROOT "$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
 	mkdir -p "$dir/xfer/guest" "$dir/xfer/modules"
 	cp "$VM_ROOT"/scripts/guest/*.sh "$dir/xfer/guest/"
 	cp "$VM_MODSRC"/drivers/nvme/host/nvme-rdma.ko \
