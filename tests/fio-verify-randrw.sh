@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Data integrity, for every pairing of our and the in-tree host and target
-# (the interop matrix): connect, then fio writes 4k-128k random blocks mixed with
-# reads at QD16 and verifies every written block with crc32c.
-# topology: one two
+# Data integrity for every pairing of our and the in-tree host and target
+# (the interop matrix), across the two-VM link: connect, then fio writes
+# 4k-128k random blocks mixed with reads at QD16 and verifies every
+# written block with crc32c.
+# topology: two
 # transport: rdma tcp
 # impl: intree/intree intree/ours ours/intree ours/ours
 # timeout: 900
