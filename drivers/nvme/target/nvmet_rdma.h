@@ -37,7 +37,11 @@
 /* param_inline_data_size: default when unset, and the largest we accept. */
 #define NVMET_RDMA_INLINE_DEFAULT	SZ_4K
 #define NVMET_RDMA_INLINE_MAX		SZ_16K
-#define NVMET_RDMA_INLINE_PAGES		(NVMET_RDMA_INLINE_MAX / PAGE_SIZE)
+/*
+ * Pages of in-capsule buffer per slot.  Rounded up: with 64 KiB pages
+ * 16K / PAGE_SIZE would be 0 while a queue needs one page.
+ */
+#define NVMET_RDMA_INLINE_PAGES		DIV_ROUND_UP(NVMET_RDMA_INLINE_MAX, PAGE_SIZE)
 
 #define NVMET_RDMA_BACKLOG		128
 /* Between attempts to listen again once the address or device is gone. */

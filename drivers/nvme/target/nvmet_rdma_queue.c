@@ -422,6 +422,12 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	/* Fabrics admin capsules are a bare SQE; only I/O queues buffer data. */
 	queue->inline_size = queue->qid ? nport->inline_data_size : 0;
 	queue->inline_pages = DIV_ROUND_UP(queue->inline_size, PAGE_SIZE);
+	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
+	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
+	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
+		ret = -EINVAL;
+		goto free;
+	}
 	INIT_LIST_HEAD(&queue->entry);
 	INIT_LIST_HEAD(&queue->pending);
 	INIT_LIST_HEAD(&queue->rw_wait);
