@@ -144,6 +144,7 @@ struct nvmet_rdma_queue {
 	struct nvmet_rdma_dev	*dev;
 	struct nvmet_port	*nport;
 	struct list_head	entry;		/* nvmet_rdma_queues */
+	bool			published;	/* on it; nvmet_rdma_lock */
 	int			idx;
 
 	struct nvmet_sq		nvme_sq;

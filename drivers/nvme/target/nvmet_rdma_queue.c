@@ -374,10 +374,18 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 		container_of(work, struct nvmet_rdma_queue, release_work);
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
 
+	/*
+	 * The queue may be closed before or after it was published; only
+	 * the flag, read under the lock that publishing holds, says whether
+	 * there is a list entry and a debugfs file to take away.
+	 */
 	mutex_lock(&nvmet_rdma_lock);
-	list_del_init(&queue->entry);
+	if (queue->published) {
+		list_del_init(&queue->entry);
+		nvmet_rdma_stats_queue_del(queue);
+		queue->published = false;
+	}
 	mutex_unlock(&nvmet_rdma_lock);
-	nvmet_rdma_stats_queue_del(queue);
 
 	pr_debug("queue %d (qid %u): releasing\n", queue->idx, queue->qid);
 	rdma_disconnect(queue->cm_id);
@@ -482,21 +490,25 @@ void nvmet_rdma_queue_destroy(struct nvmet_rdma_queue *queue)
 }
 
 /*
- * Make an accepted queue visible to ctrl deletion, port removal and
- * device removal.
+ * Make a queue visible to ctrl deletion, port removal and device removal.
+ * Called before the connection is accepted, so that nothing that closes
+ * the queue afterwards can find it half-published: the list entry and
+ * the debugfs file appear together, under nvmet_rdma_lock, and the
+ * release work takes both away under the same lock.
  */
 int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 {
 	int ret = 0;
 
 	mutex_lock(&nvmet_rdma_lock);
-	if (queue->dev->removing)
+	if (queue->dev->removing) {
 		ret = -ENODEV;
-	else
-		list_add_tail(&queue->entry, &nvmet_rdma_queues);
-	mutex_unlock(&nvmet_rdma_lock);
-	if (!ret)
+	} else {
 		nvmet_rdma_stats_queue_add(queue);
+		list_add_tail(&queue->entry, &nvmet_rdma_queues);
+		queue->published = true;
+	}
+	mutex_unlock(&nvmet_rdma_lock);
 	return ret;
 }
 
