@@ -137,7 +137,13 @@ struct nvmet_rdma_slot {
 
 struct nvmet_rdma_queue {
 	enum nvmet_rdma_ctx_kind kind;		/* must be first */
-	struct rdma_cm_id	*cm_id;
+	struct rdma_cm_id	*cm_id;		/* NULL once destroyed */
+	/*
+	 * Copied from cm_id: the release work destroys the id before it
+	 * drains the QP, and completions seen then still need them.
+	 */
+	u32			port_num;
+	struct sockaddr_storage	peer;
 	struct ib_qp		*qp;
 	struct ib_cq		*cq;
 	unsigned int		cq_size;

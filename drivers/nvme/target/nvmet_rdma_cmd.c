@@ -52,7 +52,7 @@ static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
 	atomic64_inc(&queue->stats.wc_errors[min_t(unsigned int, wc->status,
 						   IB_WC_GENERAL_ERR)]);
 	pr_err("queue %d (qid %u, host %pISpc): %s failed: %s (%d), closing\n",
-	       queue->idx, queue->qid, &queue->cm_id->route.addr.dst_addr,
+	       queue->idx, queue->qid, &queue->peer,
 	       what, ib_wc_status_msg(wc->status), wc->status);
 	nvmet_rdma_queue_close(queue);
 }
@@ -98,7 +98,7 @@ static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	bool live;
 
 	if (slot->rw_live) {
-		rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->cm_id->port_num,
+		rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->port_num,
 				    req->sg, req->sg_cnt, nvmet_data_dir(req));
 		slot->rw_live = false;
 	}
@@ -159,7 +159,7 @@ static u16 nvmet_rdma_map_keyed(struct nvmet_rdma_slot *slot,
 	}
 	slot->sgl_owned = true;
 
-	ret = rdma_rw_ctx_init(&slot->rw, queue->qp, queue->cm_id->port_num,
+	ret = rdma_rw_ctx_init(&slot->rw, queue->qp, queue->port_num,
 			       req->sg, req->sg_cnt, 0, le64_to_cpu(ksgl->addr),
 			       nvmeof_rdma_keyed_key(ksgl), nvmet_data_dir(req));
 	if (ret < 0) {
@@ -268,7 +268,7 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_FROM_DEVICE) {
 		if (rdma_rw_ctx_post(&slot->rw, queue->qp,
-				     queue->cm_id->port_num, &slot->read_cqe,
+				     queue->port_num, &slot->read_cqe,
 				     NULL)) {
 			pr_err("queue %d (qid %u): cannot post RDMA READ, closing\n",
 			       queue->idx, queue->qid);
@@ -332,7 +332,7 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
 		pr_err("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
 		       queue->idx, queue->qid,
-		       &queue->cm_id->route.addr.dst_addr, wc->byte_len);
+		       &queue->peer, wc->byte_len);
 		nvmet_rdma_queue_close(queue);
 		return;
 	}
@@ -372,7 +372,7 @@ static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
 	}
 
 	/* Unmapping hands the data to the CPU before the backend reads it. */
-	rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->cm_id->port_num,
+	rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->port_num,
 			    req->sg, req->sg_cnt, nvmet_data_dir(req));
 	slot->rw_live = false;
 	atomic64_add(req->transfer_len, &queue->stats.bytes_in);
@@ -402,7 +402,7 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_TO_DEVICE &&
 	    !req->cqe->status) {
 		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp,
-					queue->cm_id->port_num, NULL,
+					queue->port_num, NULL,
 					&slot->send_wr);
 		atomic64_add(req->transfer_len, &queue->stats.bytes_out);
 	}

@@ -123,8 +123,13 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 
 	switch (event->event) {
 	case IB_EVENT_COMM_EST:
-		/* Data came before the RTU: let the CM consider us connected. */
-		rdma_notify(queue->cm_id, event->event);
+		/*
+		 * Data came before the RTU: let the CM consider us connected.
+		 * Only a connecting queue can see this, and the release work,
+		 * which destroys the id, runs only after the queue left it.
+		 */
+		if (READ_ONCE(queue->state) == NVMET_RDMA_Q_CONNECTING)
+			rdma_notify(queue->cm_id, event->event);
 		break;
 	case IB_EVENT_QP_LAST_WQE_REACHED:
 		break;
@@ -271,7 +276,7 @@ fail:
 static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
-	u32 port_num = queue->cm_id->port_num;
+	u32 port_num = queue->port_num;
 	struct ib_qp_init_attr attr = { };
 	unsigned int factor, vector;
 	int ret;
@@ -344,25 +349,29 @@ put_cq:
 
 /*
  * Undo nvmet_rdma_queue_create() and whatever ran on the queue since.
- * The rdma_cm id is destroyed last, after the PD reference: device
- * removal waits for the id, so the device outlives our objects on it.
+ * The release work destroys the rdma_cm id before calling this, so no
+ * CM handler (which may start commands on ESTABLISHED) can post to the
+ * QP or touch a slot by the time the QP is drained and the slots freed;
+ * a queue that was never accepted still has its id, which the rdma_cm
+ * destroys once the handler refusing the connection returns.  Device
+ * removal is not held up by this order: our ib_client's remove waits for
+ * the PD reference dropped here, and the rdma_cm's, which runs after
+ * ours, finds our ids gone already.
  */
-static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue,
-				  bool destroy_id)
+static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 {
-	struct rdma_cm_id *cm_id = queue->cm_id;
-
 	if (queue->qp) {
 		ib_drain_qp(queue->qp);
-		rdma_destroy_qp(cm_id);
+		if (queue->cm_id)
+			rdma_destroy_qp(queue->cm_id);
+		else
+			ib_destroy_qp(queue->qp);
 		queue->qp = NULL;
 	}
 	if (queue->cq)
 		ib_cq_pool_put(queue->cq, queue->cq_size);
 	nvmet_rdma_bufs_free(queue);
 	nvmet_rdma_dev_put(queue->dev);
-	if (destroy_id)
-		rdma_destroy_id(cm_id);
 	ida_free(&nvmet_rdma_queue_ida, queue->idx);
 	kfree(queue);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_QUEUE, -1);
@@ -396,7 +405,15 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	 */
 	ib_modify_qp(queue->qp, &attr, IB_QP_STATE);
 	nvmet_sq_destroy(&queue->nvme_sq);
-	nvmet_rdma_queue_free(queue, true);
+	/*
+	 * Waits for a CM handler still running on the id, and none runs
+	 * after: from here on only completions touch the slots, and the
+	 * drain in queue_free sees the last of them, including a response
+	 * that a late ESTABLISHED posted after nvmet_sq_destroy().
+	 */
+	rdma_destroy_id(queue->cm_id);
+	queue->cm_id = NULL;
+	nvmet_rdma_queue_free(queue);
 }
 
 struct nvmet_rdma_queue *
@@ -423,6 +440,8 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 
 	queue->kind = NVMET_RDMA_CTX_QUEUE;
 	queue->cm_id = cm_id;
+	queue->port_num = cm_id->port_num;
+	memcpy(&queue->peer, &cm_id->route.addr.dst_addr, sizeof(queue->peer));
 	queue->dev = dev;
 	queue->nport = nport;
 	queue->qid = params->qid;
@@ -478,7 +497,7 @@ destroy_sq:
 free:
 	/* The caller's device reference passes to the queue only on success. */
 	kref_get(&dev->ref);
-	nvmet_rdma_queue_free(queue, false);
+	nvmet_rdma_queue_free(queue);
 	return ERR_PTR(ret);
 }
 
@@ -486,7 +505,7 @@ free:
 void nvmet_rdma_queue_destroy(struct nvmet_rdma_queue *queue)
 {
 	nvmet_sq_destroy(&queue->nvme_sq);
-	nvmet_rdma_queue_free(queue, false);
+	nvmet_rdma_queue_free(queue);
 }
 
 /*
@@ -512,25 +531,31 @@ int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 	return ret;
 }
 
+/*
+ * Capsules that beat ESTABLISHED are started here, in CM handler context.
+ * They are taken off queue->pending one at a time under the lock, and
+ * only while the queue is still LIVE: a close running meanwhile empties
+ * the list and leaves the slots to the release work, which cannot free
+ * them before this handler has returned (it destroys the id first).
+ */
 void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 {
-	struct nvmet_rdma_slot *slot, *tmp;
+	struct nvmet_rdma_slot *slot;
 	unsigned long flags;
-	LIST_HEAD(early);
 
 	spin_lock_irqsave(&queue->lock, flags);
-	if (queue->state != NVMET_RDMA_Q_CONNECTING) {
-		spin_unlock_irqrestore(&queue->lock, flags);
-		return;
-	}
-	queue->state = NVMET_RDMA_Q_LIVE;
-	list_splice_init(&queue->pending, &early);
-	spin_unlock_irqrestore(&queue->lock, flags);
-
-	list_for_each_entry_safe(slot, tmp, &early, link) {
+	if (queue->state == NVMET_RDMA_Q_CONNECTING)
+		queue->state = NVMET_RDMA_Q_LIVE;
+	while (queue->state == NVMET_RDMA_Q_LIVE &&
+	       !list_empty(&queue->pending)) {
+		slot = list_first_entry(&queue->pending, struct nvmet_rdma_slot,
+					link);
 		list_del_init(&slot->link);
+		spin_unlock_irqrestore(&queue->lock, flags);
 		nvmet_rdma_start_cmd(slot);
+		spin_lock_irqsave(&queue->lock, flags);
 	}
+	spin_unlock_irqrestore(&queue->lock, flags);
 }
 
 /*
