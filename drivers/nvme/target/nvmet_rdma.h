@@ -156,7 +156,8 @@ struct nvmet_rdma_queue {
 	struct nvmet_sq		nvme_sq;
 	struct nvmet_cq		nvme_cq;
 	u16			qid;
-	u16			depth;		/* receive slots */
+	u16			depth;		/* negotiated, our CRQSIZE */
+	u16			nr_slots;	/* receive slots, depth + spares */
 	u32			inline_size;
 	u32			inline_pages;
 

@@ -210,19 +210,19 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 	unsigned int i;
 
 	if (queue->slots) {
-		for (i = 0; i < queue->depth; i++)
+		for (i = 0; i < queue->nr_slots; i++)
 			nvmet_rdma_slot_free_pages(queue, &queue->slots[i]);
 		kvfree(queue->slots);
 		queue->slots = NULL;
-		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->depth);
+		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->nr_slots);
 	}
 	if (queue->cqes_dma)
 		ib_dma_unmap_single(ibdev, queue->cqes_dma,
-				    queue->depth * sizeof(*queue->cqes),
+				    queue->nr_slots * sizeof(*queue->cqes),
 				    DMA_TO_DEVICE);
 	if (queue->sqes_dma)
 		ib_dma_unmap_single(ibdev, queue->sqes_dma,
-				    queue->depth * sizeof(*queue->sqes),
+				    queue->nr_slots * sizeof(*queue->sqes),
 				    DMA_FROM_DEVICE);
 	queue->cqes_dma = 0;
 	queue->sqes_dma = 0;
@@ -239,8 +239,8 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
-	size_t sqes_len = queue->depth * sizeof(*queue->sqes);
-	size_t cqes_len = queue->depth * sizeof(*queue->cqes);
+	size_t sqes_len = queue->nr_slots * sizeof(*queue->sqes);
+	size_t cqes_len = queue->nr_slots * sizeof(*queue->cqes);
 	dma_addr_t dma;
 	unsigned int i;
 
@@ -258,12 +258,12 @@ static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 		goto fail;
 	queue->cqes_dma = dma;
 
-	queue->slots = kvcalloc(queue->depth, sizeof(*queue->slots),
+	queue->slots = kvcalloc(queue->nr_slots, sizeof(*queue->slots),
 				GFP_KERNEL);
 	if (!queue->slots)
 		goto fail;
-	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, queue->depth);
-	for (i = 0; i < queue->depth; i++)
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, queue->nr_slots);
+	for (i = 0; i < queue->nr_slots; i++)
 		if (nvmet_rdma_slot_setup(queue, &queue->slots[i], i))
 			goto fail;
 	return 0;
@@ -286,7 +286,7 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	 * READ context (whose last WR alone is signalled); +2 for the drain
 	 * WRs of both work queues.
 	 */
-	queue->cq_size = 3 * queue->depth + 2;
+	queue->cq_size = 3 * queue->nr_slots + 2;
 	vector = atomic_inc_return(&queue->dev->next_vector) %
 		 ibdev->num_comp_vectors;
 	queue->cq = ib_cq_pool_get(ibdev, queue->cq_size, vector,
@@ -306,11 +306,11 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	 */
 	factor = rdma_rw_mr_factor(ibdev, port_num,
 				   NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
-	attr.cap.max_send_wr = min_t(u32, 2 * queue->depth + 1,
+	attr.cap.max_send_wr = min_t(u32, 2 * queue->nr_slots + 1,
 				     ibdev->attrs.max_qp_wr);
-	attr.cap.max_rdma_ctxs = queue->depth * factor;
+	attr.cap.max_rdma_ctxs = queue->nr_slots * factor;
 	attr.cap.max_send_sge = ibdev->attrs.max_send_sge;
-	attr.cap.max_recv_wr = queue->depth + 1;
+	attr.cap.max_recv_wr = queue->nr_slots + 1;
 	attr.cap.max_recv_sge = 1 + queue->inline_pages;
 	attr.qp_type = IB_QPT_RC;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
@@ -328,13 +328,13 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	}
 	queue->qp = queue->cm_id->qp;
 
-	if (attr.cap.max_send_wr <= queue->depth + 1u) {
+	if (attr.cap.max_send_wr <= queue->nr_slots + 1u) {
 		pr_err("queue %d: send queue of %u WRs leaves no room for data\n",
 		       queue->idx, attr.cap.max_send_wr);
 		ret = -ENOSPC;
 		goto destroy_qp;
 	}
-	queue->rw_budget = attr.cap.max_send_wr - queue->depth - 1;
+	queue->rw_budget = attr.cap.max_send_wr - queue->nr_slots - 1;
 	queue->rw_credits = queue->rw_budget;
 	return 0;
 
@@ -446,6 +446,21 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	queue->nport = nport;
 	queue->qid = params->qid;
 	queue->depth = params->sq_depth;
+	/*
+	 * A slot goes back to the receive queue only once its response SEND
+	 * has completed, and the host may send its next command as soon as
+	 * it has seen the response, possibly before we have that completion.
+	 * The Linux host keeps sqsize + 1 = depth commands outstanding, so
+	 * with exactly depth receives a full queue meets no posted receive:
+	 * an RNR NAK (a long stall on IB/RoCE) or, on iWARP, a terminated
+	 * connection.  Post a spare quarter (at least two) more receives.
+	 * HRQSIZE still holds: responses in flight never exceed the host's
+	 * commands outstanding, which are at most depth; the spares only
+	 * cover our late reposting.
+	 */
+	queue->nr_slots = min_t(u32, queue->depth + queue->depth / 4 + 2,
+				max_t(int, ibdev->attrs.max_qp_wr - 1,
+				      queue->depth));
 	/* Fabrics admin capsules are a bare SQE; only I/O queues buffer data. */
 	queue->inline_size = queue->qid ? nport->inline_data_size : 0;
 	queue->inline_pages = DIV_ROUND_UP(queue->inline_size, PAGE_SIZE);
@@ -475,6 +490,15 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	if (ret)
 		goto free;
 
+	/*
+	 * Should the host still find no receive posted, have it retry after
+	 * a fraction of a millisecond rather than the 655 ms that a timer of
+	 * 0 means; only IB and RoCE use this, and only from the accept on.
+	 */
+	ret = rdma_set_min_rnr_timer(cm_id, IB_RNR_TIMER_000_32);
+	if (ret)
+		goto destroy_sq;
+
 	ret = nvmet_rdma_bufs_alloc(queue);
 	if (ret)
 		goto destroy_sq;
@@ -482,7 +506,7 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	if (ret)
 		goto destroy_sq;
 
-	for (i = 0; i < queue->depth; i++) {
+	for (i = 0; i < queue->nr_slots; i++) {
 		ret = nvmet_rdma_post_recv(&queue->slots[i]);
 		if (ret) {
 			pr_err("queue %d: cannot post receive %u (%d)\n",
