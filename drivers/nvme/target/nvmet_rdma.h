@@ -126,6 +126,7 @@ struct nvmet_rdma_slot {
 	struct rdma_rw_ctx	rw;
 	bool			rw_live;	/* rw is initialised */
 	bool			sgl_owned;	/* req.sg from nvmet_req_alloc_sgls */
+	bool			reclaim;	/* WRs may still use rw/sg: release frees them */
 	u32			rw_wrs;		/* send queue credits held */
 	u32			recv_len;
 	u16			status;		/* set when mapping fails */
@@ -251,6 +252,7 @@ void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl);
 void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot);
 int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_queue_response(struct nvmet_req *req);
 
 /* nvmet_rdma_stats.c */

@@ -84,18 +84,11 @@ static void nvmet_rdma_take_waiters(struct nvmet_rdma_queue *queue,
 static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot);
 static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot);
 
-/*
- * The command in @slot is over: give back what it held and hand the
- * buffer to the receive queue again, unless the queue is closing.
- */
-static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
+/* Free the command's rdma_rw context and data buffer, if it has them. */
+static void nvmet_rdma_slot_put_data(struct nvmet_rdma_slot *slot)
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_req *req = &slot->req;
-	struct nvmet_rdma_slot *next, *tmp;
-	unsigned long flags;
-	LIST_HEAD(ready);
-	bool live;
 
 	if (slot->rw_live) {
 		rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->port_num,
@@ -106,6 +99,35 @@ static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 		nvmet_req_free_sgls(req);
 		slot->sgl_owned = false;
 	}
+}
+
+/*
+ * From the release work, once the QP is drained: the data of a command
+ * whose post failed part way could only be freed now that no work
+ * request can use it any more.
+ */
+void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot)
+{
+	if (!slot->reclaim)
+		return;
+	nvmet_rdma_slot_put_data(slot);
+	slot->reclaim = false;
+}
+
+/*
+ * The command in @slot is over: give back what it held and hand the
+ * buffer to the receive queue again, unless the queue is closing.
+ */
+static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_rdma_slot *next, *tmp;
+	unsigned long flags;
+	LIST_HEAD(ready);
+	bool live;
+
+	if (!slot->reclaim)
+		nvmet_rdma_slot_put_data(slot);
 
 	spin_lock_irqsave(&queue->lock, flags);
 	queue->rw_credits += slot->rw_wrs;
@@ -270,10 +292,17 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 		if (rdma_rw_ctx_post(&slot->rw, queue->qp,
 				     queue->port_num, &slot->read_cqe,
 				     NULL)) {
-			pr_err("queue %d (qid %u): cannot post RDMA READ, closing\n",
-			       queue->idx, queue->qid);
-			nvmet_rdma_slot_abort(slot);
+			pr_err_ratelimited("queue %d (qid %u): cannot post RDMA READ, closing\n",
+					   queue->idx, queue->qid);
+			/*
+			 * Some READs of the chain may be posted: keep their
+			 * buffers until the release work has drained the QP.
+			 * Closing first makes finishing the slot drop the
+			 * commands waiting for credits rather than run them.
+			 */
 			nvmet_rdma_queue_close(queue);
+			slot->reclaim = true;
+			nvmet_rdma_slot_abort(slot);
 		}
 		return;
 	}
@@ -289,6 +318,7 @@ void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot)
 	/* nvmet_req_init() may already answer, through queue_response. */
 	slot->rw_live = false;
 	slot->sgl_owned = false;
+	slot->reclaim = false;
 	slot->rw_wrs = 0;
 	slot->send_wr.opcode = IB_WR_SEND;
 	req->cmd = slot->sqe;
@@ -397,6 +427,7 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 		container_of(req, struct nvmet_rdma_slot, req);
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct ib_send_wr *first = &slot->send_wr;
+	const struct ib_send_wr *bad_wr = NULL;
 
 	/* Data for the host goes only with a successful completion. */
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_TO_DEVICE &&
@@ -409,10 +440,19 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);
-	if (unlikely(ib_post_send(queue->qp, first, NULL))) {
+	if (unlikely(ib_post_send(queue->qp, first, &bad_wr))) {
 		pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
 				   queue->idx, queue->qid);
-		nvmet_rdma_slot_finish(slot);
+		/*
+		 * We may be in a bio completion, even hard IRQ context: close
+		 * first, so that finishing the slot drops the commands waiting
+		 * for credits instead of executing them here.  RDMA WRITEs
+		 * posted ahead of the failed WR still read the data buffer,
+		 * which the release work frees once the QP is drained.
+		 */
 		nvmet_rdma_queue_close(queue);
+		if (bad_wr != first)
+			slot->reclaim = true;
+		nvmet_rdma_slot_finish(slot);
 	}
 }

@@ -360,8 +360,12 @@ put_cq:
  */
 static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 {
+	unsigned int i;
+
 	if (queue->qp) {
 		ib_drain_qp(queue->qp);
+		for (i = 0; queue->slots && i < queue->nr_slots; i++)
+			nvmet_rdma_slot_reclaim(&queue->slots[i]);
 		if (queue->cm_id)
 			rdma_destroy_qp(queue->cm_id);
 		else
