@@ -37,7 +37,11 @@
 /* param_inline_data_size: default when unset, and the largest we accept. */
 #define NVMET_RDMA_INLINE_DEFAULT	SZ_4K
 #define NVMET_RDMA_INLINE_MAX		SZ_16K
-#define NVMET_RDMA_INLINE_PAGES		(NVMET_RDMA_INLINE_MAX / PAGE_SIZE)
+/*
+ * Pages of in-capsule buffer per slot.  Rounded up: with 64 KiB pages
+ * 16K / PAGE_SIZE would be 0 while a queue needs one page.
+ */
+#define NVMET_RDMA_INLINE_PAGES		DIV_ROUND_UP(NVMET_RDMA_INLINE_MAX, PAGE_SIZE)
 
 #define NVMET_RDMA_BACKLOG		128
 /* Between attempts to listen again once the address or device is gone. */
@@ -122,6 +126,7 @@ struct nvmet_rdma_slot {
 	struct rdma_rw_ctx	rw;
 	bool			rw_live;	/* rw is initialised */
 	bool			sgl_owned;	/* req.sg from nvmet_req_alloc_sgls */
+	bool			reclaim;	/* WRs may still use rw/sg: release frees them */
 	u32			rw_wrs;		/* send queue credits held */
 	u32			recv_len;
 	u16			status;		/* set when mapping fails */
@@ -133,19 +138,27 @@ struct nvmet_rdma_slot {
 
 struct nvmet_rdma_queue {
 	enum nvmet_rdma_ctx_kind kind;		/* must be first */
-	struct rdma_cm_id	*cm_id;
+	struct rdma_cm_id	*cm_id;		/* NULL once destroyed */
+	/*
+	 * Copied from cm_id: the release work destroys the id before it
+	 * drains the QP, and completions seen then still need them.
+	 */
+	u32			port_num;
+	struct sockaddr_storage	peer;
 	struct ib_qp		*qp;
 	struct ib_cq		*cq;
 	unsigned int		cq_size;
 	struct nvmet_rdma_dev	*dev;
 	struct nvmet_port	*nport;
 	struct list_head	entry;		/* nvmet_rdma_queues */
+	bool			published;	/* on it; nvmet_rdma_lock */
 	int			idx;
 
 	struct nvmet_sq		nvme_sq;
 	struct nvmet_cq		nvme_cq;
 	u16			qid;
-	u16			depth;		/* receive slots */
+	u16			depth;		/* negotiated, our CRQSIZE */
+	u16			nr_slots;	/* receive slots, depth + spares */
 	u32			inline_size;
 	u32			inline_pages;
 
@@ -239,6 +252,7 @@ void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl);
 void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot);
 int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_queue_response(struct nvmet_req *req);
 
 /* nvmet_rdma_stats.c */

@@ -91,26 +91,33 @@ static int nvmet_rdma_connect_request(struct rdma_cm_id *cm_id,
 		return PTR_ERR(queue);
 	}
 
+	/*
+	 * Publish before accepting: once accepted, a receive completion may
+	 * close the queue and its release work must find it listed.  A
+	 * device on its way out refuses the queue while it is still ours
+	 * alone to undo.
+	 */
+	if (nvmet_rdma_queue_publish(queue)) {
+		nvmet_rdma_queue_destroy(queue);
+		nvmet_rdma_reject(cm_id, port, NVME_RDMA_CM_NO_RSC);
+		return -ENODEV;
+	}
+	pr_debug("queue %d: qid %u, %u entries, from %pISpc\n", queue->idx,
+		 queue->qid, queue->depth, &cm_id->route.addr.dst_addr);
+
+	/*
+	 * From here on the queue owns the id and destroys it in its release
+	 * work, so this handler returns 0 whatever happens, and touches the
+	 * queue no more once it has asked for the accept.
+	 */
 	cm_id->context = &queue->kind;
 	ret = nvmet_rdma_accept(cm_id, queue, conn);
 	if (ret) {
 		pr_err("port %d: rdma_accept of %pISpc failed (%d)\n",
 		       le16_to_cpu(port->nport->disc_addr.portid),
 		       &cm_id->route.addr.dst_addr, ret);
-		cm_id->context = &port->kind;
-		nvmet_rdma_queue_destroy(queue);
-		return ret;
-	}
-
-	/*
-	 * From here on the queue owns the id.  Events on it are serialised
-	 * with this handler, so nothing can close the queue before it is
-	 * published; a device on its way out closes it at once instead.
-	 */
-	if (nvmet_rdma_queue_publish(queue))
 		nvmet_rdma_queue_close(queue);
-	pr_debug("queue %d: qid %u, %u entries, from %pISpc\n", queue->idx,
-		 queue->qid, queue->depth, &cm_id->route.addr.dst_addr);
+	}
 	return 0;
 }
 

@@ -52,7 +52,7 @@ static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
 	atomic64_inc(&queue->stats.wc_errors[min_t(unsigned int, wc->status,
 						   IB_WC_GENERAL_ERR)]);
 	pr_err("queue %d (qid %u, host %pISpc): %s failed: %s (%d), closing\n",
-	       queue->idx, queue->qid, &queue->cm_id->route.addr.dst_addr,
+	       queue->idx, queue->qid, &queue->peer,
 	       what, ib_wc_status_msg(wc->status), wc->status);
 	nvmet_rdma_queue_close(queue);
 }
@@ -84,21 +84,14 @@ static void nvmet_rdma_take_waiters(struct nvmet_rdma_queue *queue,
 static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot);
 static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot);
 
-/*
- * The command in @slot is over: give back what it held and hand the
- * buffer to the receive queue again, unless the queue is closing.
- */
-static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
+/* Free the command's rdma_rw context and data buffer, if it has them. */
+static void nvmet_rdma_slot_put_data(struct nvmet_rdma_slot *slot)
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_req *req = &slot->req;
-	struct nvmet_rdma_slot *next, *tmp;
-	unsigned long flags;
-	LIST_HEAD(ready);
-	bool live;
 
 	if (slot->rw_live) {
-		rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->cm_id->port_num,
+		rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->port_num,
 				    req->sg, req->sg_cnt, nvmet_data_dir(req));
 		slot->rw_live = false;
 	}
@@ -106,6 +99,35 @@ static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 		nvmet_req_free_sgls(req);
 		slot->sgl_owned = false;
 	}
+}
+
+/*
+ * From the release work, once the QP is drained: the data of a command
+ * whose post failed part way could only be freed now that no work
+ * request can use it any more.
+ */
+void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot)
+{
+	if (!slot->reclaim)
+		return;
+	nvmet_rdma_slot_put_data(slot);
+	slot->reclaim = false;
+}
+
+/*
+ * The command in @slot is over: give back what it held and hand the
+ * buffer to the receive queue again, unless the queue is closing.
+ */
+static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_rdma_slot *next, *tmp;
+	unsigned long flags;
+	LIST_HEAD(ready);
+	bool live;
+
+	if (!slot->reclaim)
+		nvmet_rdma_slot_put_data(slot);
 
 	spin_lock_irqsave(&queue->lock, flags);
 	queue->rw_credits += slot->rw_wrs;
@@ -159,7 +181,7 @@ static u16 nvmet_rdma_map_keyed(struct nvmet_rdma_slot *slot,
 	}
 	slot->sgl_owned = true;
 
-	ret = rdma_rw_ctx_init(&slot->rw, queue->qp, queue->cm_id->port_num,
+	ret = rdma_rw_ctx_init(&slot->rw, queue->qp, queue->port_num,
 			       req->sg, req->sg_cnt, 0, le64_to_cpu(ksgl->addr),
 			       nvmeof_rdma_keyed_key(ksgl), nvmet_data_dir(req));
 	if (ret < 0) {
@@ -268,12 +290,19 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_FROM_DEVICE) {
 		if (rdma_rw_ctx_post(&slot->rw, queue->qp,
-				     queue->cm_id->port_num, &slot->read_cqe,
+				     queue->port_num, &slot->read_cqe,
 				     NULL)) {
-			pr_err("queue %d (qid %u): cannot post RDMA READ, closing\n",
-			       queue->idx, queue->qid);
-			nvmet_rdma_slot_abort(slot);
+			pr_err_ratelimited("queue %d (qid %u): cannot post RDMA READ, closing\n",
+					   queue->idx, queue->qid);
+			/*
+			 * Some READs of the chain may be posted: keep their
+			 * buffers until the release work has drained the QP.
+			 * Closing first makes finishing the slot drop the
+			 * commands waiting for credits rather than run them.
+			 */
 			nvmet_rdma_queue_close(queue);
+			slot->reclaim = true;
+			nvmet_rdma_slot_abort(slot);
 		}
 		return;
 	}
@@ -289,6 +318,7 @@ void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot)
 	/* nvmet_req_init() may already answer, through queue_response. */
 	slot->rw_live = false;
 	slot->sgl_owned = false;
+	slot->reclaim = false;
 	slot->rw_wrs = 0;
 	slot->send_wr.opcode = IB_WR_SEND;
 	req->cmd = slot->sqe;
@@ -332,7 +362,7 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
 		pr_err("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
 		       queue->idx, queue->qid,
-		       &queue->cm_id->route.addr.dst_addr, wc->byte_len);
+		       &queue->peer, wc->byte_len);
 		nvmet_rdma_queue_close(queue);
 		return;
 	}
@@ -372,7 +402,7 @@ static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
 	}
 
 	/* Unmapping hands the data to the CPU before the backend reads it. */
-	rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->cm_id->port_num,
+	rdma_rw_ctx_destroy(&slot->rw, queue->qp, queue->port_num,
 			    req->sg, req->sg_cnt, nvmet_data_dir(req));
 	slot->rw_live = false;
 	atomic64_add(req->transfer_len, &queue->stats.bytes_in);
@@ -397,22 +427,32 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 		container_of(req, struct nvmet_rdma_slot, req);
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct ib_send_wr *first = &slot->send_wr;
+	const struct ib_send_wr *bad_wr = NULL;
 
 	/* Data for the host goes only with a successful completion. */
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_TO_DEVICE &&
 	    !req->cqe->status) {
 		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp,
-					queue->cm_id->port_num, NULL,
+					queue->port_num, NULL,
 					&slot->send_wr);
 		atomic64_add(req->transfer_len, &queue->stats.bytes_out);
 	}
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);
-	if (unlikely(ib_post_send(queue->qp, first, NULL))) {
+	if (unlikely(ib_post_send(queue->qp, first, &bad_wr))) {
 		pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
 				   queue->idx, queue->qid);
-		nvmet_rdma_slot_finish(slot);
+		/*
+		 * We may be in a bio completion, even hard IRQ context: close
+		 * first, so that finishing the slot drops the commands waiting
+		 * for credits instead of executing them here.  RDMA WRITEs
+		 * posted ahead of the failed WR still read the data buffer,
+		 * which the release work frees once the QP is drained.
+		 */
 		nvmet_rdma_queue_close(queue);
+		if (bad_wr != first)
+			slot->reclaim = true;
+		nvmet_rdma_slot_finish(slot);
 	}
 }

@@ -166,15 +166,11 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 	if (ret)
 		goto free;
 
-	mutex_lock(&port->lock);
-	ret = nvmet_rdma_listen(port, false);
-	mutex_unlock(&port->lock);
-	if (ret)
-		goto free;
-
 	/*
 	 * nvmet core reports this in IOCCSZ and cannot change it while the
 	 * port is enabled, so every queue of the port buffers the same.
+	 * Settled before listening: a connection accepted by the listener
+	 * reads it straight away.
 	 */
 	if (nport->inline_data_size < 0) {
 		nport->inline_data_size = NVMET_RDMA_INLINE_DEFAULT;
@@ -184,6 +180,12 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 			NVMET_RDMA_INLINE_MAX, NVMET_RDMA_INLINE_MAX);
 		nport->inline_data_size = NVMET_RDMA_INLINE_MAX;
 	}
+
+	mutex_lock(&port->lock);
+	ret = nvmet_rdma_listen(port, false);
+	mutex_unlock(&port->lock);
+	if (ret)
+		goto free;
 
 	nport->priv = port;
 	mutex_lock(&nvmet_rdma_ports_lock);

@@ -123,8 +123,13 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 
 	switch (event->event) {
 	case IB_EVENT_COMM_EST:
-		/* Data came before the RTU: let the CM consider us connected. */
-		rdma_notify(queue->cm_id, event->event);
+		/*
+		 * Data came before the RTU: let the CM consider us connected.
+		 * Only a connecting queue can see this, and the release work,
+		 * which destroys the id, runs only after the queue left it.
+		 */
+		if (READ_ONCE(queue->state) == NVMET_RDMA_Q_CONNECTING)
+			rdma_notify(queue->cm_id, event->event);
 		break;
 	case IB_EVENT_QP_LAST_WQE_REACHED:
 		break;
@@ -205,19 +210,19 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 	unsigned int i;
 
 	if (queue->slots) {
-		for (i = 0; i < queue->depth; i++)
+		for (i = 0; i < queue->nr_slots; i++)
 			nvmet_rdma_slot_free_pages(queue, &queue->slots[i]);
 		kvfree(queue->slots);
 		queue->slots = NULL;
-		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->depth);
+		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->nr_slots);
 	}
 	if (queue->cqes_dma)
 		ib_dma_unmap_single(ibdev, queue->cqes_dma,
-				    queue->depth * sizeof(*queue->cqes),
+				    queue->nr_slots * sizeof(*queue->cqes),
 				    DMA_TO_DEVICE);
 	if (queue->sqes_dma)
 		ib_dma_unmap_single(ibdev, queue->sqes_dma,
-				    queue->depth * sizeof(*queue->sqes),
+				    queue->nr_slots * sizeof(*queue->sqes),
 				    DMA_FROM_DEVICE);
 	queue->cqes_dma = 0;
 	queue->sqes_dma = 0;
@@ -234,8 +239,8 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
-	size_t sqes_len = queue->depth * sizeof(*queue->sqes);
-	size_t cqes_len = queue->depth * sizeof(*queue->cqes);
+	size_t sqes_len = queue->nr_slots * sizeof(*queue->sqes);
+	size_t cqes_len = queue->nr_slots * sizeof(*queue->cqes);
 	dma_addr_t dma;
 	unsigned int i;
 
@@ -253,12 +258,12 @@ static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 		goto fail;
 	queue->cqes_dma = dma;
 
-	queue->slots = kvcalloc(queue->depth, sizeof(*queue->slots),
+	queue->slots = kvcalloc(queue->nr_slots, sizeof(*queue->slots),
 				GFP_KERNEL);
 	if (!queue->slots)
 		goto fail;
-	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, queue->depth);
-	for (i = 0; i < queue->depth; i++)
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, queue->nr_slots);
+	for (i = 0; i < queue->nr_slots; i++)
 		if (nvmet_rdma_slot_setup(queue, &queue->slots[i], i))
 			goto fail;
 	return 0;
@@ -271,7 +276,7 @@ fail:
 static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
-	u32 port_num = queue->cm_id->port_num;
+	u32 port_num = queue->port_num;
 	struct ib_qp_init_attr attr = { };
 	unsigned int factor, vector;
 	int ret;
@@ -281,7 +286,7 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	 * READ context (whose last WR alone is signalled); +2 for the drain
 	 * WRs of both work queues.
 	 */
-	queue->cq_size = 3 * queue->depth + 2;
+	queue->cq_size = 3 * queue->nr_slots + 2;
 	vector = atomic_inc_return(&queue->dev->next_vector) %
 		 ibdev->num_comp_vectors;
 	queue->cq = ib_cq_pool_get(ibdev, queue->cq_size, vector,
@@ -301,11 +306,11 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	 */
 	factor = rdma_rw_mr_factor(ibdev, port_num,
 				   NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
-	attr.cap.max_send_wr = min_t(u32, 2 * queue->depth + 1,
+	attr.cap.max_send_wr = min_t(u32, 2 * queue->nr_slots + 1,
 				     ibdev->attrs.max_qp_wr);
-	attr.cap.max_rdma_ctxs = queue->depth * factor;
+	attr.cap.max_rdma_ctxs = queue->nr_slots * factor;
 	attr.cap.max_send_sge = ibdev->attrs.max_send_sge;
-	attr.cap.max_recv_wr = queue->depth + 1;
+	attr.cap.max_recv_wr = queue->nr_slots + 1;
 	attr.cap.max_recv_sge = 1 + queue->inline_pages;
 	attr.qp_type = IB_QPT_RC;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
@@ -323,13 +328,13 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	}
 	queue->qp = queue->cm_id->qp;
 
-	if (attr.cap.max_send_wr <= queue->depth + 1u) {
+	if (attr.cap.max_send_wr <= queue->nr_slots + 1u) {
 		pr_err("queue %d: send queue of %u WRs leaves no room for data\n",
 		       queue->idx, attr.cap.max_send_wr);
 		ret = -ENOSPC;
 		goto destroy_qp;
 	}
-	queue->rw_budget = attr.cap.max_send_wr - queue->depth - 1;
+	queue->rw_budget = attr.cap.max_send_wr - queue->nr_slots - 1;
 	queue->rw_credits = queue->rw_budget;
 	return 0;
 
@@ -344,25 +349,33 @@ put_cq:
 
 /*
  * Undo nvmet_rdma_queue_create() and whatever ran on the queue since.
- * The rdma_cm id is destroyed last, after the PD reference: device
- * removal waits for the id, so the device outlives our objects on it.
+ * The release work destroys the rdma_cm id before calling this, so no
+ * CM handler (which may start commands on ESTABLISHED) can post to the
+ * QP or touch a slot by the time the QP is drained and the slots freed;
+ * a queue that was never accepted still has its id, which the rdma_cm
+ * destroys once the handler refusing the connection returns.  Device
+ * removal is not held up by this order: our ib_client's remove waits for
+ * the PD reference dropped here, and the rdma_cm's, which runs after
+ * ours, finds our ids gone already.
  */
-static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue,
-				  bool destroy_id)
+static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 {
-	struct rdma_cm_id *cm_id = queue->cm_id;
+	unsigned int i;
 
 	if (queue->qp) {
 		ib_drain_qp(queue->qp);
-		rdma_destroy_qp(cm_id);
+		for (i = 0; queue->slots && i < queue->nr_slots; i++)
+			nvmet_rdma_slot_reclaim(&queue->slots[i]);
+		if (queue->cm_id)
+			rdma_destroy_qp(queue->cm_id);
+		else
+			ib_destroy_qp(queue->qp);
 		queue->qp = NULL;
 	}
 	if (queue->cq)
 		ib_cq_pool_put(queue->cq, queue->cq_size);
 	nvmet_rdma_bufs_free(queue);
 	nvmet_rdma_dev_put(queue->dev);
-	if (destroy_id)
-		rdma_destroy_id(cm_id);
 	ida_free(&nvmet_rdma_queue_ida, queue->idx);
 	kfree(queue);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_QUEUE, -1);
@@ -374,10 +387,18 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 		container_of(work, struct nvmet_rdma_queue, release_work);
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
 
+	/*
+	 * The queue may be closed before or after it was published; only
+	 * the flag, read under the lock that publishing holds, says whether
+	 * there is a list entry and a debugfs file to take away.
+	 */
 	mutex_lock(&nvmet_rdma_lock);
-	list_del_init(&queue->entry);
+	if (queue->published) {
+		list_del_init(&queue->entry);
+		nvmet_rdma_stats_queue_del(queue);
+		queue->published = false;
+	}
 	mutex_unlock(&nvmet_rdma_lock);
-	nvmet_rdma_stats_queue_del(queue);
 
 	pr_debug("queue %d (qid %u): releasing\n", queue->idx, queue->qid);
 	rdma_disconnect(queue->cm_id);
@@ -388,7 +409,15 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	 */
 	ib_modify_qp(queue->qp, &attr, IB_QP_STATE);
 	nvmet_sq_destroy(&queue->nvme_sq);
-	nvmet_rdma_queue_free(queue, true);
+	/*
+	 * Waits for a CM handler still running on the id, and none runs
+	 * after: from here on only completions touch the slots, and the
+	 * drain in queue_free sees the last of them, including a response
+	 * that a late ESTABLISHED posted after nvmet_sq_destroy().
+	 */
+	rdma_destroy_id(queue->cm_id);
+	queue->cm_id = NULL;
+	nvmet_rdma_queue_free(queue);
 }
 
 struct nvmet_rdma_queue *
@@ -415,13 +444,36 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 
 	queue->kind = NVMET_RDMA_CTX_QUEUE;
 	queue->cm_id = cm_id;
+	queue->port_num = cm_id->port_num;
+	memcpy(&queue->peer, &cm_id->route.addr.dst_addr, sizeof(queue->peer));
 	queue->dev = dev;
 	queue->nport = nport;
 	queue->qid = params->qid;
 	queue->depth = params->sq_depth;
+	/*
+	 * A slot goes back to the receive queue only once its response SEND
+	 * has completed, and the host may send its next command as soon as
+	 * it has seen the response, possibly before we have that completion.
+	 * The Linux host keeps sqsize + 1 = depth commands outstanding, so
+	 * with exactly depth receives a full queue meets no posted receive:
+	 * an RNR NAK (a long stall on IB/RoCE) or, on iWARP, a terminated
+	 * connection.  Post a spare quarter (at least two) more receives.
+	 * HRQSIZE still holds: responses in flight never exceed the host's
+	 * commands outstanding, which are at most depth; the spares only
+	 * cover our late reposting.
+	 */
+	queue->nr_slots = min_t(u32, queue->depth + queue->depth / 4 + 2,
+				max_t(int, ibdev->attrs.max_qp_wr - 1,
+				      queue->depth));
 	/* Fabrics admin capsules are a bare SQE; only I/O queues buffer data. */
 	queue->inline_size = queue->qid ? nport->inline_data_size : 0;
 	queue->inline_pages = DIV_ROUND_UP(queue->inline_size, PAGE_SIZE);
+	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
+	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
+	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
+		ret = -EINVAL;
+		goto free;
+	}
 	INIT_LIST_HEAD(&queue->entry);
 	INIT_LIST_HEAD(&queue->pending);
 	INIT_LIST_HEAD(&queue->rw_wait);
@@ -442,6 +494,15 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	if (ret)
 		goto free;
 
+	/*
+	 * Should the host still find no receive posted, have it retry after
+	 * a fraction of a millisecond rather than the 655 ms that a timer of
+	 * 0 means; only IB and RoCE use this, and only from the accept on.
+	 */
+	ret = rdma_set_min_rnr_timer(cm_id, IB_RNR_TIMER_000_32);
+	if (ret)
+		goto destroy_sq;
+
 	ret = nvmet_rdma_bufs_alloc(queue);
 	if (ret)
 		goto destroy_sq;
@@ -449,7 +510,7 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	if (ret)
 		goto destroy_sq;
 
-	for (i = 0; i < queue->depth; i++) {
+	for (i = 0; i < queue->nr_slots; i++) {
 		ret = nvmet_rdma_post_recv(&queue->slots[i]);
 		if (ret) {
 			pr_err("queue %d: cannot post receive %u (%d)\n",
@@ -464,7 +525,7 @@ destroy_sq:
 free:
 	/* The caller's device reference passes to the queue only on success. */
 	kref_get(&dev->ref);
-	nvmet_rdma_queue_free(queue, false);
+	nvmet_rdma_queue_free(queue);
 	return ERR_PTR(ret);
 }
 
@@ -472,47 +533,57 @@ free:
 void nvmet_rdma_queue_destroy(struct nvmet_rdma_queue *queue)
 {
 	nvmet_sq_destroy(&queue->nvme_sq);
-	nvmet_rdma_queue_free(queue, false);
+	nvmet_rdma_queue_free(queue);
 }
 
 /*
- * Make an accepted queue visible to ctrl deletion, port removal and
- * device removal.
+ * Make a queue visible to ctrl deletion, port removal and device removal.
+ * Called before the connection is accepted, so that nothing that closes
+ * the queue afterwards can find it half-published: the list entry and
+ * the debugfs file appear together, under nvmet_rdma_lock, and the
+ * release work takes both away under the same lock.
  */
 int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 {
 	int ret = 0;
 
 	mutex_lock(&nvmet_rdma_lock);
-	if (queue->dev->removing)
+	if (queue->dev->removing) {
 		ret = -ENODEV;
-	else
-		list_add_tail(&queue->entry, &nvmet_rdma_queues);
-	mutex_unlock(&nvmet_rdma_lock);
-	if (!ret)
+	} else {
 		nvmet_rdma_stats_queue_add(queue);
+		list_add_tail(&queue->entry, &nvmet_rdma_queues);
+		queue->published = true;
+	}
+	mutex_unlock(&nvmet_rdma_lock);
 	return ret;
 }
 
+/*
+ * Capsules that beat ESTABLISHED are started here, in CM handler context.
+ * They are taken off queue->pending one at a time under the lock, and
+ * only while the queue is still LIVE: a close running meanwhile empties
+ * the list and leaves the slots to the release work, which cannot free
+ * them before this handler has returned (it destroys the id first).
+ */
 void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 {
-	struct nvmet_rdma_slot *slot, *tmp;
+	struct nvmet_rdma_slot *slot;
 	unsigned long flags;
-	LIST_HEAD(early);
 
 	spin_lock_irqsave(&queue->lock, flags);
-	if (queue->state != NVMET_RDMA_Q_CONNECTING) {
-		spin_unlock_irqrestore(&queue->lock, flags);
-		return;
-	}
-	queue->state = NVMET_RDMA_Q_LIVE;
-	list_splice_init(&queue->pending, &early);
-	spin_unlock_irqrestore(&queue->lock, flags);
-
-	list_for_each_entry_safe(slot, tmp, &early, link) {
+	if (queue->state == NVMET_RDMA_Q_CONNECTING)
+		queue->state = NVMET_RDMA_Q_LIVE;
+	while (queue->state == NVMET_RDMA_Q_LIVE &&
+	       !list_empty(&queue->pending)) {
+		slot = list_first_entry(&queue->pending, struct nvmet_rdma_slot,
+					link);
 		list_del_init(&slot->link);
+		spin_unlock_irqrestore(&queue->lock, flags);
 		nvmet_rdma_start_cmd(slot);
+		spin_lock_irqsave(&queue->lock, flags);
 	}
+	spin_unlock_irqrestore(&queue->lock, flags);
 }
 
 /*

@@ -60,11 +60,11 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 	int i;
 
 	seq_printf(m, "host %pISpc\nqid %u\ncntlid %d\nstate %s\n",
-		   &queue->cm_id->route.addr.dst_addr, queue->qid,
+		   &queue->peer, queue->qid,
 		   queue->nvme_sq.ctrl ? queue->nvme_sq.ctrl->cntlid : -1,
 		   nvmet_rdma_qstate_names[READ_ONCE(queue->state)]);
-	seq_printf(m, "depth %u\ninline_size %u\nrw_budget %u\nrw_credits %u\n",
-		   queue->depth, queue->inline_size, queue->rw_budget,
+	seq_printf(m, "depth %u\nslots %u\ninline_size %u\nrw_budget %u\nrw_credits %u\n",
+		   queue->depth, queue->nr_slots, queue->inline_size, queue->rw_budget,
 		   READ_ONCE(queue->rw_credits));
 	seq_printf(m, "commands %lld\ninline_commands %lld\n",
 		   atomic64_read(&st->cmds), atomic64_read(&st->inline_cmds));
