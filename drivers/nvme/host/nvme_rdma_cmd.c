@@ -240,9 +240,11 @@ void nrh_submit_async_event(struct nvme_ctrl *nctrl)
 	ret = nrh_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH, &sge, 1,
 			       &ctrl->aen_cqe, NULL);
 	rcu_read_unlock();
-	if (ret)
+	if (ret) {
 		dev_err(nctrl->device, "posting async event request: %d\n",
 			ret);
+		nrh_error_recovery(ctrl, "async event request post");
+	}
 }
 
 /*
@@ -340,6 +342,15 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 			       &req->send_cqe,
 			       req->mr ? &req->reg_wr.wr : NULL);
 	if (unlikely(ret)) {
+		/*
+		 * The QP refused work: it is broken, and a REG_MR ahead of
+		 * the failed SEND may have gone through. Only a new QP (and
+		 * so new MRs) can be trusted again.
+		 */
+		dev_err_ratelimited(q->ctrl->ctrl.device,
+				    "queue %u: posting command: %d\n", q->qid,
+				    ret);
+		nrh_error_recovery(q->ctrl, "command post");
 		nrh_unmap_data(req, rq);
 		goto out_err;
 	}

@@ -359,6 +359,15 @@ out_io:
 	nrh_teardown_io_queues(ctrl, new);
 out_admin:
 	nrh_teardown_admin_queue(ctrl, new);
+	if (!new) {
+		/*
+		 * Until the next attempt, let queued requests see a queue
+		 * that is not live: they requeue, or fail once
+		 * fast_io_fail_tmo expired, instead of waiting quiesced.
+		 */
+		nvme_start_queues(nctrl);
+		nvme_start_admin_queue(nctrl);
+	}
 	return ret;
 }
 

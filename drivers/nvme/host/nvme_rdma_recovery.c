@@ -97,7 +97,6 @@ void nrh_err_work(struct work_struct *work)
 	struct nrh_ctrl *ctrl = container_of(work, struct nrh_ctrl, err_work);
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 
-	nvme_stop_keep_alive(nctrl);
 	/* No AEN may be submitted on a queue we are about to stop. */
 	flush_work(&nctrl->async_event_work);
 	nrh_teardown_io_queues(ctrl, false);
@@ -105,6 +104,13 @@ void nrh_err_work(struct work_struct *work)
 	nvme_start_queues(nctrl);
 	nrh_teardown_admin_queue(ctrl, false);
 	nvme_start_admin_queue(nctrl);
+	/*
+	 * Only now: in 6.1.y the keep-alive work waits for its command
+	 * synchronously, and against a silent controller that command only
+	 * ends when cancelled by the admin queue teardown above. Stopping
+	 * keep-alive first would stall recovery for a whole KATO or more.
+	 */
+	nvme_stop_keep_alive(nctrl);
 	nvme_auth_stop(nctrl);
 
 	if (!nvme_change_ctrl_state(nctrl, NVME_CTRL_CONNECTING)) {
