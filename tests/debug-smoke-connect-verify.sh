@@ -16,7 +16,7 @@
 
 nqn=nqn.2024-01.io.nvmeof-rdma:debug-smoke
 progress "make debug-modules (builds the debug kernel unless cached)"
-make -C "$VM_ROOT" --no-print-directory debug-modules > "$RUN/build.log" 2>&1 ||
+make -C "$VM_ROOT" --no-print-directory KVER="$VM_BASE_KVER" debug-modules > "$RUN/build.log" 2>&1 ||
 	fail "make debug-modules failed: $(tail -n 3 "$RUN/build.log" | tr '\n' ' ')"
 boot
 check host '

@@ -151,7 +151,10 @@ host_ns() {
 	for i in $(seq $((200 * TIMEOUT_SCALE))); do
 		for s in /sys/class/nvme-subsystem/*/; do
 			[ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
-			for ns in "$s"nvme*n*; do
+			# The head disk of a multipath subsystem, else (nvme_core
+			# multipath=N, as on the debug kernel) the disk under
+			# each controller; hidden paths (nvmeXcYnZ) have no node.
+			for ns in "$s"nvme*n* "$s"nvme*/nvme*n*; do
 				[ -e "$ns/nsid" ] || continue
 				if [ "$(cat "$ns/nsid")" = "$nsid" ]; then
 					c=/dev/$(basename "$ns")

@@ -19,6 +19,8 @@ VM_CMD_TIMEOUT=${VM_CMD_TIMEOUT:-600}
 # ~30x slower there, so every harness timeout (boot, command, teardown,
 # guest-side waits) is multiplied by TIMEOUT_SCALE.
 KERNEL=${KERNEL:-debian}
+# The Debian release; KVER becomes the debug kernel's own under KERNEL=debug.
+VM_BASE_KVER=$KVER
 # vm_select_kernel: set the kernel image, modules and timeouts of $KERNEL;
 # on failure VM_SETUP_ERROR says why (boot() retries, so a test may build
 # the debug kernel after sourcing this file).
@@ -28,6 +30,7 @@ vm_select_kernel() {
 	case "$KERNEL" in
 	debian)
 		TIMEOUT_SCALE=1
+		KVER=$VM_BASE_KVER
 		VM_KERNEL_IMAGE=/boot/vmlinuz-$KVER
 		VM_MODSRC=$VM_ROOT
 		VM_MODROOT=
@@ -49,8 +52,11 @@ vm_select_kernel() {
 		# disconnect, after which lockdep is off for the boot; a
 		# multipath test sets VM_NVME_MULTIPATH=Y and expects that
 		# report.  kasan_multi_shot: report every KASAN error, not
-		# only the first of the boot.
-		VM_APPEND="nvme_core.multipath=${VM_NVME_MULTIPATH:-N} kasan_multi_shot"
+		# only the first of the boot.  acpi=noirq: PCI interrupts from
+		# the BIOS's $PIR table, because the ACPI interpreter, this
+		# slow, hits its 30 s loop timeout in QEMU's \_SB.PCI0._PRT:
+		# virtio-pci then gets no IRQ and the 9p mount hangs.
+		VM_APPEND="nvme_core.multipath=${VM_NVME_MULTIPATH:-N} kasan_multi_shot acpi=noirq"
 		;;
 	*)
 		VM_SETUP_ERROR="unknown KERNEL=$KERNEL (debian|debug)"
