@@ -151,7 +151,10 @@ host_ns() {
 	for i in $(seq $((200 * TIMEOUT_SCALE))); do
 		for s in /sys/class/nvme-subsystem/*/; do
 			[ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
-			for ns in "$s"nvme*n*; do
+			# The head disk of a multipath subsystem, else (nvme_core
+			# multipath=N, as on the debug kernel) the disk under
+			# each controller; hidden paths (nvmeXcYnZ) have no node.
+			for ns in "$s"nvme*n* "$s"nvme*/nvme*n*; do
 				[ -e "$ns/nsid" ] || continue
 				if [ "$(cat "$ns/nsid")" = "$nsid" ]; then
 					c=/dev/$(basename "$ns")
@@ -203,15 +206,15 @@ teardown() {
 }
 
 # kmemleak_scan: scan now and print the suspected leaks (debug kernel).
-# Two scans: an object is reported once it has been seen unreferenced, and
-# only when older than 5 s; the first scan also settles stale references.
+# An object is reported once a scan finds it unreferenced and older than
+# 5 s.  One scan only: each takes minutes in a TCG guest.
 kmemleak_scan() {
 	local f=/sys/kernel/debug/kmemleak
 	if [ ! -e $f ]; then
 		echo "kmemleak_scan: $f missing (kernel without DEBUG_KMEMLEAK?)"
 		return 0
 	fi
-	if ! { echo scan > $f && echo scan > $f; } 2> /tmp/kmemleak.err; then
+	if ! echo scan 2> /tmp/kmemleak.err > $f; then
 		echo "kmemleak_scan: cannot scan, kmemleak is off: $(cat /tmp/kmemleak.err)"
 		return 0
 	fi
