@@ -549,23 +549,37 @@ out_free_ctrl:
 	return ERR_PTR(ret);
 }
 
-/* ib_client removal: delete every controller with a queue on @ibdev. */
+/* Does any queue of @ctrl live on @ibdev? */
+static bool nrh_ctrl_on_device(struct nrh_ctrl *ctrl, struct ib_device *ibdev)
+{
+	u32 i;
+
+	for (i = 0; i < ctrl->max_queues; i++)
+		if (READ_ONCE(ctrl->queues[i].ibdev) == ibdev)
+			return true;
+	return false;
+}
+
+/*
+ * Delete every controller with a queue on @ibdev, or every controller at
+ * all when @ibdev is NULL (module unload), and return once they are gone:
+ * both callers are about to pull something the controllers stand on.
+ */
 void nrh_delete_ctrls_on(struct ib_device *ibdev)
 {
 	struct nrh_ctrl *ctrl;
-	u32 i;
 
 	mutex_lock(&nrh_ctrl_mutex);
 	list_for_each_entry(ctrl, &nrh_ctrl_list, entry) {
-		for (i = 0; i < ctrl->max_queues; i++) {
-			if (READ_ONCE(ctrl->queues[i].ibdev) == ibdev) {
-				dev_info(ctrl->ctrl.device,
-					 "RDMA device %s removed, deleting controller\n",
-					 dev_name(&ibdev->dev));
-				nvme_delete_ctrl(&ctrl->ctrl);
-				break;
-			}
+		if (ibdev) {
+			if (!nrh_ctrl_on_device(ctrl, ibdev))
+				continue;
+			dev_info(ctrl->ctrl.device,
+				 "RDMA device %s removed, deleting controller\n",
+				 dev_name(&ibdev->dev));
 		}
+		nvme_delete_ctrl(&ctrl->ctrl);
 	}
 	mutex_unlock(&nrh_ctrl_mutex);
+	flush_workqueue(nvme_delete_wq);
 }

@@ -55,7 +55,6 @@ static int nrh_add_one(struct ib_device *ibdev)
 static void nrh_remove_one(struct ib_device *ibdev, void *client_data)
 {
 	nrh_delete_ctrls_on(ibdev);
-	flush_workqueue(nvme_delete_wq);
 }
 
 static struct ib_client nrh_ib_client = {
@@ -86,16 +85,14 @@ out_debugfs:
 
 static void __exit nvme_rdma_cleanup_module(void)
 {
-	struct nrh_ctrl *ctrl;
-
+	/*
+	 * First stop new controllers and device callbacks, then remove the
+	 * controllers left, including those waiting to reconnect with no
+	 * queue on any device.
+	 */
 	nvmf_unregister_transport(&nvme_rdma_transport);
 	ib_unregister_client(&nrh_ib_client);
-
-	mutex_lock(&nrh_ctrl_mutex);
-	list_for_each_entry(ctrl, &nrh_ctrl_list, entry)
-		nvme_delete_ctrl(&ctrl->ctrl);
-	mutex_unlock(&nrh_ctrl_mutex);
-	flush_workqueue(nvme_delete_wq);
+	nrh_delete_ctrls_on(NULL);
 	nrh_debugfs_exit();
 }
 
