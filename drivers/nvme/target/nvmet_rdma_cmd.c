@@ -46,14 +46,20 @@ int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot)
 static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
 				struct ib_wc *wc, const char *what)
 {
-	/* Flushes are how a closing queue gets its buffers back. */
-	if (wc->status == IB_WC_WR_FLUSH_ERR)
+	/*
+	 * Flushes are how a closing queue gets its buffers back; a flush
+	 * while live means the QP went to error under us, so close then too
+	 * (closing is idempotent), just without the noise.
+	 */
+	if (wc->status == IB_WC_WR_FLUSH_ERR) {
+		nvmet_rdma_queue_close(queue);
 		return;
+	}
 	atomic64_inc(&queue->stats.wc_errors[min_t(unsigned int, wc->status,
 						   IB_WC_GENERAL_ERR)]);
-	pr_err("queue %d (qid %u, host %pISpc): %s failed: %s (%d), closing\n",
-	       queue->idx, queue->qid, &queue->peer,
-	       what, ib_wc_status_msg(wc->status), wc->status);
+	pr_err_ratelimited("queue %d (qid %u, host %pISpc): %s failed: %s (%d), closing\n",
+			   queue->idx, queue->qid, &queue->peer,
+			   what, ib_wc_status_msg(wc->status), wc->status);
 	nvmet_rdma_queue_close(queue);
 }
 

@@ -133,6 +133,15 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 		break;
 	case IB_EVENT_QP_LAST_WQE_REACHED:
 		break;
+	case IB_EVENT_QP_FATAL:
+	case IB_EVENT_QP_ACCESS_ERR:
+	case IB_EVENT_QP_REQ_ERR:
+		/* The QP is in error: nothing more will get through it. */
+		pr_err_ratelimited("queue %d (qid %u): fatal QP event %s (%d), closing\n",
+				   queue->idx, queue->qid,
+				   ib_event_msg(event->event), event->event);
+		nvmet_rdma_queue_close(queue);
+		break;
 	default:
 		pr_err("queue %d (qid %u): QP event %s (%d)\n", queue->idx,
 		       queue->qid, ib_event_msg(event->event), event->event);
