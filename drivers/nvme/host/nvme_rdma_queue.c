@@ -81,10 +81,17 @@ static bool nrh_drain_wait(struct nrh_queue *q, struct completion *done,
 static void nrh_queue_drain(struct nrh_queue *q)
 {
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
-	struct ib_send_wr swr = {
-		.wr_cqe		= &q->drain_sq_cqe,
-		.opcode		= IB_WR_RDMA_WRITE,
-		.send_flags	= IB_SEND_SIGNALED,
+	/*
+	 * A full ib_rdma_wr although nothing is written: providers read the
+	 * RDMA fields of an RDMA_WRITE (rxe does, KASAN caught it reading
+	 * past a bare ib_send_wr on the stack).
+	 */
+	struct ib_rdma_wr swr = {
+		.wr = {
+			.wr_cqe		= &q->drain_sq_cqe,
+			.opcode		= IB_WR_RDMA_WRITE,
+			.send_flags	= IB_SEND_SIGNALED,
+		},
 	};
 	struct ib_recv_wr rwr = { .wr_cqe = &q->drain_rq_cqe };
 	unsigned long deadline;
@@ -102,7 +109,7 @@ static void nrh_queue_drain(struct nrh_queue *q)
 	reinit_completion(&q->drain_sq_done);
 	reinit_completion(&q->drain_rq_done);
 	deadline = jiffies + msecs_to_jiffies(NRH_DRAIN_TIMEOUT_MS);
-	if (!ib_post_send(q->qp, &swr, NULL))
+	if (!ib_post_send(q->qp, &swr.wr, NULL))
 		sq_ok = nrh_drain_wait(q, &q->drain_sq_done, deadline);
 	if (!ib_post_recv(q->qp, &rwr, NULL))
 		rq_ok = nrh_drain_wait(q, &q->drain_rq_done, deadline);
