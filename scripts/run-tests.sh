@@ -15,6 +15,10 @@
 # TOPOLOGY, TRANSPORT, HOST_IMPL, TARGET_IMPL set in the environment replace
 # what the tests declare; KERNEL=debian|debug picks the kernel the VMs boot.
 # Results go to OUT (default build/results/DATE).
+# Tests that boot guests take VM_LOCK (default /tmp/nvmeof-rdma-vm.lock)
+# first: two TCG guests already fill this machine's two cores, and runs
+# started side by side would only time each other out.  VM_LOCK=none skips it
+# (a caller that holds it already, such as the benchmark).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +27,7 @@ OUT=${OUT:-$root/build/results/$(date +%Y%m%d-%H%M%S)}
 TESTS=${TESTS:-}
 KERNEL=${KERNEL:-debian}
 DEBUG_TIMEOUT_SCALE=${DEBUG_TIMEOUT_SCALE:-10}
+VM_LOCK=${VM_LOCK:-/tmp/nvmeof-rdma-vm.lock}
 case "$KERNEL" in
 debian | debug) ;;
 *) echo "unknown KERNEL=$KERNEL (debian|debug)"; exit 1 ;;
@@ -43,10 +48,17 @@ declare -a failures=()
 
 # run_one FILE NAME TOPO TRANSPORT HOSTIMPL TARGETIMPL TIMEOUT KERNEL [VAR=value...]
 run_one() {
-	local file=$1 name=$2 run t0 pid elapsed result reason next
+	local file=$1 name=$2 run t0 pid elapsed result reason next lockfd=
 	run="$OUT/$(echo "$name" | tr ' /[]' '_-__' | sed 's/_*$//')"
 	rm -rf "$run"
 	mkdir -p "$run"
+	if [ "$3" != none ] && [ "$VM_LOCK" != none ]; then
+		exec {lockfd}>"$VM_LOCK"
+		flock -n "$lockfd" || {
+			echo "  ... $name: waiting for $VM_LOCK (another run has the VMs)"
+			flock "$lockfd"
+		}
+	fi
 	t0=$(now)
 	env RUN="$run" TOPOLOGY="$3" TRANSPORT="$4" HOST_IMPL="$5" TARGET_IMPL="$6" \
 		KERNEL="$8" "${@:9}" \
@@ -67,6 +79,7 @@ run_one() {
 		[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
 	done
 	rm -f "$run"/*.img
+	[ -z "${lockfd:-}" ] || { exec {lockfd}>&-; unset lockfd; }
 	elapsed=$(printf '%.1f' "$(echo "$(now) - $t0" | bc)")
 	result=$(cat "$run/result" 2>/dev/null || echo "FAIL: no result (killed after ${7}s?)")
 	case "$result" in
