@@ -20,6 +20,7 @@
  * request any more: from then on the cancel path owns every request.
  */
 #include "nvme_rdma.h"
+#include "nvme_rdma_trace.h"
 
 bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
 {
@@ -126,6 +127,9 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 	}
 	req->status = cqe->status;
 	req->result = cqe->result;
+	trace_nvme_rdma_cmd_done(nctrl->instance, q->qid, cqe->command_id,
+				 le16_to_cpu(cqe->status),
+				 wc->wc_flags & IB_WC_WITH_INVALIDATE);
 
 	if (wc->wc_flags & IB_WC_WITH_INVALIDATE) {
 		if (unlikely(!req->mr ||
@@ -139,6 +143,8 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 			nrh_error_recovery(q->ctrl, "wrong remote invalidation");
 			return;
 		}
+		trace_nvme_rdma_mr_remote_inv(nctrl->instance, q->qid,
+					      req->mr->rkey, req->mr->length);
 		nrh_stat_inc(q, NRH_STAT_REMOTE_INV);
 	} else if (req->mr) {
 		/* The LOCAL_INV completion completes in our stead. */
@@ -355,6 +361,12 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 		goto out_err;
 	}
 	nrh_stat_inc(q, NRH_STAT_CMDS);
+	trace_nvme_rdma_cmd_post(q->ctrl->ctrl.instance, q->qid,
+				 req->cmd.common.command_id,
+				 req->cmd.common.opcode,
+				 req->mr ? NRH_DATA_KEYED :
+				 nr_sge > 1 ? NRH_DATA_INLINE : NRH_DATA_NONE,
+				 blk_rq_payload_bytes(rq));
 	return BLK_STS_OK;
 
 out_err:

@@ -21,6 +21,7 @@
  * back to the block layer while still reachable through the rkey.
  */
 #include "nvme_rdma.h"
+#include "nvme_rdma_trace.h"
 
 int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 {
@@ -94,6 +95,8 @@ int nrh_mr_map(struct nrh_queue *q, struct nrh_req *req, struct request *rq,
 			     IB_ACCESS_REMOTE_READ :
 			     IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;
 
+	trace_nvme_rdma_mr_reg(q->ctrl->ctrl.instance, q->qid, mr->rkey,
+			       mr->length);
 	sgl->addr = cpu_to_le64(mr->iova);
 	put_unaligned_le24(mr->length, sgl->length);
 	put_unaligned_le32(mr->rkey, sgl->key);
@@ -113,6 +116,8 @@ int nrh_mr_local_inv(struct nrh_queue *q, struct nrh_req *req)
 		.ex.invalidate_rkey	= req->mr->rkey,
 	};
 
+	trace_nvme_rdma_mr_local_inv(q->ctrl->ctrl.instance, q->qid,
+				     req->mr->rkey, req->mr->length);
 	nrh_stat_inc(q, NRH_STAT_LOCAL_INV);
 	return ib_post_send(q->qp, &wr, NULL);
 }

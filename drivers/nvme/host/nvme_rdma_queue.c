@@ -18,6 +18,7 @@
  * the cancel path owns every request.
  */
 #include "nvme_rdma.h"
+#include "nvme_rdma_trace.h"
 
 static void nrh_qp_event(struct ib_event *ev, void *ctx)
 {
@@ -128,6 +129,7 @@ static void __nrh_queue_stop(struct nrh_queue *q)
 	clear_bit(NRH_Q_LIVE, &q->flags);
 	if (!test_and_clear_bit(NRH_Q_ACTIVE, &q->flags))
 		return;
+	trace_nvme_rdma_queue_state(q->ctrl->ctrl.instance, q->qid, "stopping");
 	/*
 	 * Wait out every queue_rq and completion handler that still saw the
 	 * queue active; later ones leave the QP and the requests alone.
@@ -442,6 +444,7 @@ int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth)
 	}
 	set_bit(NRH_Q_ALLOCATED, &q->flags);
 	nrh_stat_inc(q, NRH_STAT_CONNECTS);
+	trace_nvme_rdma_queue_state(ctrl->ctrl.instance, qid, "connected");
 	mutex_unlock(&q->lock);
 	return 0;
 
@@ -473,6 +476,7 @@ int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
 		return ret;
 	}
 	set_bit(NRH_Q_LIVE, &q->flags);
+	trace_nvme_rdma_queue_state(ctrl->ctrl.instance, qid, "live");
 	return 0;
 }
 
@@ -485,6 +489,8 @@ void nrh_queue_free(struct nrh_queue *q)
 		rdma_destroy_id(q->cm_id);
 		q->cm_id = NULL;
 		WRITE_ONCE(q->ibdev, NULL);
+		trace_nvme_rdma_queue_state(q->ctrl->ctrl.instance, q->qid,
+					    "freed");
 	}
 	mutex_unlock(&q->lock);
 }

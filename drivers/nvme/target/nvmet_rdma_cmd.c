@@ -9,6 +9,7 @@
  * response SEND; the slot is reposted once that SEND has completed.
  */
 #include "nvmet_rdma.h"
+#include "nvmet_rdma_trace.h"
 
 static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc);
@@ -295,6 +296,9 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 	}
 
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_FROM_DEVICE) {
+		trace_nvmet_rdma_data_post(queue->idx, queue->qid,
+					   req->cmd->common.command_id, false,
+					   req->transfer_len);
 		if (rdma_rw_ctx_post(&slot->rw, queue->qp,
 				     queue->port_num, &slot->read_cqe,
 				     NULL)) {
@@ -331,6 +335,11 @@ void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot)
 	req->cqe = slot->cqe;
 	req->port = queue->nport;
 	atomic64_inc(&queue->stats.cmds);
+	trace_nvmet_rdma_capsule_recv(queue->idx, queue->qid,
+				      slot->sqe->common.command_id,
+				      slot->sqe->common.opcode,
+				      slot->sqe->common.dptr.sgl.type,
+				      slot->recv_len);
 
 	if (!nvmet_req_init(req, &queue->nvme_cq, &queue->nvme_sq,
 			    &nvmet_rdma_ops))
@@ -442,7 +451,15 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 					queue->port_num, NULL,
 					&slot->send_wr);
 		atomic64_add(req->transfer_len, &queue->stats.bytes_out);
+		trace_nvmet_rdma_data_post(queue->idx, queue->qid,
+					   req->cmd->common.command_id, true,
+					   req->transfer_len);
 	}
+	trace_nvmet_rdma_rsp_send(queue->idx, queue->qid,
+				  req->cqe->command_id,
+				  le16_to_cpu(req->cqe->status),
+				  slot->send_wr.opcode == IB_WR_SEND_WITH_INV ?
+				  slot->send_wr.ex.invalidate_rkey : 0);
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);

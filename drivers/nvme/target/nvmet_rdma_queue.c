@@ -8,6 +8,7 @@
  * context, once nvmet core has finished with every command on it.
  */
 #include "nvmet_rdma.h"
+#include "nvmet_rdma_trace.h"
 
 #include <linux/idr.h>
 #include <linux/slab.h>
@@ -426,6 +427,8 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	 */
 	rdma_destroy_id(queue->cm_id);
 	queue->cm_id = NULL;
+	trace_nvmet_rdma_queue_state(queue->idx, queue->qid, &queue->peer,
+				     "released");
 	nvmet_rdma_queue_free(queue);
 }
 
@@ -581,8 +584,11 @@ void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 	unsigned long flags;
 
 	spin_lock_irqsave(&queue->lock, flags);
-	if (queue->state == NVMET_RDMA_Q_CONNECTING)
+	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
 		queue->state = NVMET_RDMA_Q_LIVE;
+		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
+					     &queue->peer, "established");
+	}
 	while (queue->state == NVMET_RDMA_Q_LIVE &&
 	       !list_empty(&queue->pending)) {
 		slot = list_first_entry(&queue->pending, struct nvmet_rdma_slot,
@@ -611,8 +617,11 @@ void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue)
 	INIT_LIST_HEAD(&queue->pending);
 	spin_unlock_irqrestore(&queue->lock, flags);
 
-	if (was != NVMET_RDMA_Q_CLOSING)
+	if (was != NVMET_RDMA_Q_CLOSING) {
+		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
+					     &queue->peer, "closing");
 		queue_work(nvmet_rdma_wq, &queue->release_work);
+	}
 }
 
 /* Close every queue that matches all of the non-NULL criteria. */
