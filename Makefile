@@ -8,6 +8,8 @@
 #   make dkms         register, build and install through DKMS
 #   make style        checkpatch --strict, then a W=1 C=2 (sparse) rebuild
 #   make clean        kbuild clean and rm -rf build/
+#   make tools        the userspace test tools (tests/tools/*.c) in build/tools/,
+#                     which the VM harness copies into every guest
 #   make demo|check|bench   build, then run scripts/{demo,run-tests,bench}.sh
 #   make debug-kernel       build the KASAN/lockdep/kmemleak kernel (cached per machine)
 #   make debug-modules      our modules against it, in build/debug-modules/
@@ -46,10 +48,23 @@ DKMS_EXCLUDES := --exclude=./build --exclude=./.git --exclude=./.scmversion \
 	$(foreach p,*.o *.ko *.mod *.mod.c *.a *.symvers *.order .*.cmd .*.d *.dwo,--exclude='$(p)')
 
 .PHONY: all deps kdir kheaders install dkms dkms-install style clean demo check bench \
-	debug-kernel debug-modules check-debug
+	debug-kernel debug-modules check-debug tools
 
 all: kheaders
 	$(KBUILD) modules
+
+# Userspace peers for the tests, linked against rdma-core (libibverbs-dev,
+# librdmacm-dev); the guests run them from the 9p share with the host's
+# libraries, which the guest image carries.
+TOOLS_CC ?= gcc
+TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
+TOOLS := $(patsubst tests/tools/%.c,build/tools/%,$(wildcard tests/tools/*.c))
+
+tools: $(TOOLS)
+
+build/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(TOOLS_CC) $(TOOLS_CFLAGS) -o $@ $< -lrdmacm -libverbs
 
 # The full installer (qemu, nvme-cli, fio, rdma-core, ...) for the targets
 # that boot VMs; it returns at once when everything is there.
@@ -101,7 +116,7 @@ demo: deps all
 # when the machine has none, its build starts now, in the background and
 # niced, so that it overlaps the other tests (the runner runs the tests
 # pinned to the debug kernel last; they wait for the build on its lock).
-check: deps all
+check: deps all tools
 	@if [ -z '$(TESTS)' ] && ! scripts/debug-kernel.sh dir > /dev/null 2>&1; then \
 		mkdir -p build; \
 		echo "check: building the debug kernel in the background (log: build/debug-kernel.log)"; \
@@ -126,7 +141,7 @@ debug-modules: debug-kernel
 	$(MAKE) --no-print-directory -C $(DEBUG_MOD_DIR) KDIR=$$dir/linux \
 		KVER=$$(cat $$dir/kernelrelease) KSRC=$$dir/linux all
 
-check-debug: deps debug-modules
+check-debug: deps debug-modules tools
 	KVER=$(KVER) TESTS='$(TESTS)' KERNEL=debug scripts/run-tests.sh
 
 bench: deps all

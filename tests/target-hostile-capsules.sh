@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A hostile initiator (tests/tools/nvmf-rdma-hostile.c) connects a queue
+# properly (CM private data and a hand-built Fabrics Connect) and then
+# sends malformed capsules to our target, one case per connection: SGL
+# descriptors of an unsupported type and subtype, a keyed length beyond
+# MDTS, a zero-length keyed SGL, in-capsule data with offset or length
+# beyond what arrived, on a command that writes none, and on the admin
+# queue, a capsule longer than the receive buffer and one shorter than an
+# SQE, twice the queue depth outstanding, a duplicate command_id, keyed
+# SGLs with a bogus rkey (our RDMA READ, then our RDMA WRITE fails), a
+# second connect for a qid in use, and a disconnect with a 1 MiB write in
+# flight.  The tool checks each expected outcome (the NVMe status in the
+# response, or the queue being closed); afterwards the target has no
+# queue left, a normal in-tree host passes fio verify and nvmet-rdma
+# unloads (teardown), with a clean dmesg (gate).
+# topology: one
+# transport: rdma
+# impl: intree/ours
+# timeout: 420
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+make -s -C "$VM_ROOT" tools > /dev/null ||
+	fail "cannot build tests/tools (needs libibverbs-dev, librdmacm-dev)"
+tool=/xfer/tools/nvmf-rdma-hostile
+cases=$("$VM_ROOT/build/tools/nvmf-rdma-hostile" list | awk '$1 == "capsule" {print $2}')
+n=$(echo "$cases" | wc -w)
+nqn=nqn.2024-01.io.nvmeof-rdma:hostile-capsules
+
+boot
+check target target_simple "$nqn"
+assert_module target ours nvmet_rdma
+for c in $cases; do
+	progress "capsule case $c"
+	check host "timeout 60 $tool capsule \$TARGET_ADDR 4420 $nqn \$(cat /etc/nvme/hostnqn) $c"
+done
+progress "hostile queues gone"
+check target 'wait_for 60 eval "grep -qx \"queues 0\" /sys/kernel/debug/nvmet_rdma/objects" || { grep . /sys/kernel/debug/nvmet_rdma/queues/*; exit 1; }'
+check target 'dmesg | grep -q "capsule is shorter than a command"'
+
+progress "normal host after the hostile one"
+check host host_connect "$nqn"
+check host 'FIO_SIZE=8M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=16'
+check host "nvme disconnect -n $nqn"
+check target nvmet_clear
+check target objects_zero
+echo "$n hostile capsule cases passed"
