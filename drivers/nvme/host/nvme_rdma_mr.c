@@ -22,6 +22,8 @@
  */
 #include "nvme_rdma.h"
 
+#include <linux/error-injection.h>
+
 int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 {
 	u16 i;
@@ -46,6 +48,8 @@ int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 	}
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(nrh_mrs_alloc, ERRNO);
 
 void nrh_mrs_free(struct nrh_queue *q)
 {
