@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Fault injection on the debug kernel: every setup step of our host that
+# can fail does so cleanly.  (1) fail_function fails, one at a time, the
+# admin queue's and the first I/O queue's call of nrh_queue_alloc,
+# nrh_mrs_alloc, nrh_cm_resolve and nrh_cm_connect (the functions our host
+# marks ALLOW_ERROR_INJECTION): nvme connect must fail.  (2) failslab via
+# /proc/self/fail-nth fails the Nth slab allocation made in the context of
+# a connect (its options written to /dev/nvme-fabrics), for N spread over
+# all the connect's allocations (counted by a first, unfailed connect):
+# the connect must fail or, for an allocation whose loss is tolerated
+# (debugfs), work.  After each attempt no controller may be left and our
+# target must have released every queue and slot; at the end, with
+# injection off, a connect carries crc32c-verified data, and the harness's
+# teardown (modules unload), kmemleak and dmesg gates (no splat) apply.
+# FAULT_POINTS (default 12) sets how many values of N phase 2 tries.
+# kernel: debug
+# topology: one
+# transport: rdma
+# impl: ours/ours
+# timeout: 600
+# debug-timeout: 3000
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+nqn=nqn.2024-01.io.nvmeof-rdma:fault-inject
+points=${FAULT_POINTS:-12}
+g=". /xfer/fault-inject.sh; NQN=$nqn"
+
+[ "$KERNEL" = debug ] || skip "needs the debug kernel (fail_function, failslab)"
+progress "make debug-modules"
+make -C "$VM_ROOT" --no-print-directory debug-modules > "$RUN/build.log" 2>&1 ||
+	fail "make debug-modules failed: $(tail -n 3 "$RUN/build.log" | tr '\n' ' ')"
+boot
+cp "$VM_ROOT/tests/fault-inject/guest.sh" "$(vm_dir host)/xfer/fault-inject.sh"
+
+check target target_simple "$nqn"
+# fail_function finds a function only while its module is loaded.
+check host "modprobe nvme-fabrics; modprobe nvme-rdma; $g; fault_setup"
+assert_module host ours nvme_rdma
+
+progress "fail_function on our setup steps"
+for f in nrh_queue_alloc nrh_mrs_alloc nrh_cm_resolve nrh_cm_connect; do
+	for nth in 1 2; do
+		progress "fail_function: $f, call $nth"
+		check host "$g; fei_connect $f $nth"
+	done
+done
+
+progress "failslab: counting the allocations of a connect"
+out=$(on host "$g; fabrics_nth 1000000") || fail "unfailed connect through /dev/nvme-fabrics: $out"
+echo "$out"
+total=$(echo "$out" | sed -n 's/^1000000 beyond \([0-9]*\)$/\1/p')
+[ -n "$total" ] && [ "$total" -gt 0 ] || fail "cannot count the allocations of a connect: $out"
+echo "a connect makes $total slab allocations in its own context"
+
+nfail=0 ntol=0
+for ((k = 0; k < points; k++)); do
+	n=$((1 + k * total / points))
+	progress "failslab: allocation $n of $total"
+	out=$(on host "$g; fabrics_nth $n") || fail "failslab, allocation $n of $total: $out"
+	echo "$out"
+	case "$out" in
+	*"$n failed"*) nfail=$((nfail + 1)) ;;
+	*"$n tolerated"*) ntol=$((ntol + 1)) ;;
+	esac
+done
+echo "failslab: $points points, $nfail connects failed, $ntol tolerated the failure"
+[ "$nfail" -gt 0 ] || fail "no injected allocation failure made a connect fail"
+
+progress "injection off: connect, fio verify, disconnect"
+check host "$g; fault_off"
+check host host_connect "$nqn" -i 1
+check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=8'
+check host "nvme disconnect -n $nqn"
+check host "$g; settle"
