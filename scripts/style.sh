@@ -24,6 +24,7 @@ mapfile -t files < <(
 		find drivers include -type f \( -name '*.c' -o -name '*.h' \) ! -name '*.mod.c'
 		find tests/tools -maxdepth 1 -type f -name '*.c' 2>/dev/null || true
 		find tests/gate-selftest -maxdepth 1 -type f -name '*.c' 2>/dev/null || true
+		find tests/kunit -maxdepth 1 -type f -name '*.c' 2>/dev/null || true
 	} | sort
 )
 cp_log=$(mktemp)

@@ -12,6 +12,8 @@
  */
 #include "nvme_rdma.h"
 
+#include <linux/error-injection.h>
+
 static void nrh_cm_step_done(struct nrh_queue *q, int status)
 {
 	q->cm_status = status;
@@ -146,6 +148,8 @@ int nrh_cm_resolve(struct nrh_queue *q)
 			   "route resolution");
 }
 
+ALLOW_ERROR_INJECTION(nrh_cm_resolve, ERRNO);
+
 int nrh_cm_connect(struct nrh_queue *q)
 {
 	struct nvmeof_rdma_cm_params p = {
@@ -181,3 +185,5 @@ int nrh_cm_connect(struct nrh_queue *q)
 	}
 	return nrh_cm_wait(q, NRH_CONNECT_TIMEOUT_MS, "connection");
 }
+
+ALLOW_ERROR_INJECTION(nrh_cm_connect, ERRNO);

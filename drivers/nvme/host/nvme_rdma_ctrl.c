@@ -11,6 +11,7 @@
  * reconnect.
  */
 #include "nvme_rdma.h"
+#include "nvmeof_rdma_calc.h"
 
 #include <linux/inet.h>
 
@@ -274,36 +275,33 @@ static int nrh_negotiate_depth(struct nrh_ctrl *ctrl, bool new)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	u32 asked = nctrl->opts->queue_size;
-	u32 depth = nctrl->sqsize + 1;
+	u32 offered = nctrl->sqsize + 1;
+	u32 capped = min_t(u32, offered, NRH_MAX_QUEUE_DEPTH);
+	u32 in_use = !new && nctrl->tagset ? nctrl->tagset->queue_depth : 0;
+	u32 depth, keep;
 
-	if (new && asked > depth)
+	depth = nvmeof_rdma_depth_limit(offered, NRH_MAX_QUEUE_DEPTH,
+					nctrl->maxcmd);
+	if (new && asked > offered)
 		dev_warn(nctrl->device,
 			 "queue_size %u > controller's maximum %u, using %u\n",
-			 asked, depth, depth);
-	if (depth > NRH_MAX_QUEUE_DEPTH) {
-		if (new)
-			dev_warn(nctrl->device,
-				 "queue depth %u > this host's maximum %u, using %u\n",
-				 depth, NRH_MAX_QUEUE_DEPTH,
-				 NRH_MAX_QUEUE_DEPTH);
-		depth = NRH_MAX_QUEUE_DEPTH;
-	}
-	if (nctrl->maxcmd && depth > nctrl->maxcmd) {
-		if (new)
-			dev_warn(nctrl->device,
-				 "queue depth %u > controller's MAXCMD %u, using %u\n",
-				 depth, nctrl->maxcmd, nctrl->maxcmd);
-		depth = nctrl->maxcmd;
-	}
-	if (!new && nctrl->tagset && depth < nctrl->tagset->queue_depth) {
+			 asked, offered, offered);
+	if (new && capped < offered)
+		dev_warn(nctrl->device,
+			 "queue depth %u > this host's maximum %u, using %u\n",
+			 offered, NRH_MAX_QUEUE_DEPTH, NRH_MAX_QUEUE_DEPTH);
+	if (new && depth < capped)
+		dev_warn(nctrl->device,
+			 "queue depth %u > controller's MAXCMD %u, using %u\n",
+			 capped, nctrl->maxcmd, nctrl->maxcmd);
+	keep = nvmeof_rdma_depth_keep(depth, in_use);
+	if (!keep) {
 		dev_err(nctrl->device,
 			"controller now allows queue depth %u, less than the %u in use\n",
-			depth, nctrl->tagset->queue_depth);
+			depth, in_use);
 		return -EINVAL;
 	}
-	if (!new && nctrl->tagset)
-		depth = nctrl->tagset->queue_depth;
-	nctrl->sqsize = depth - 1;
+	nctrl->sqsize = keep - 1;
 	return 0;
 }
 

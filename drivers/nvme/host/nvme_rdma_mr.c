@@ -23,6 +23,8 @@
 #include "nvme_rdma.h"
 #include "nvme_rdma_trace.h"
 
+#include <linux/error-injection.h>
+
 int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 {
 	u16 i;
@@ -47,6 +49,8 @@ int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 	}
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(nrh_mrs_alloc, ERRNO);
 
 void nrh_mrs_free(struct nrh_queue *q)
 {

@@ -20,6 +20,8 @@
 #include "nvme_rdma.h"
 #include "nvme_rdma_trace.h"
 
+#include <linux/error-injection.h>
+
 static void nrh_qp_event(struct ib_event *ev, void *ctx)
 {
 	struct nrh_queue *q = ctx;
@@ -459,6 +461,8 @@ out_unlock:
 	mutex_unlock(&q->lock);
 	return ret;
 }
+
+ALLOW_ERROR_INJECTION(nrh_queue_alloc, ERRNO);
 
 int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
 {

@@ -11,9 +11,9 @@
  * queue is submitted to from several CPUs, and nothing here allocates.
  */
 #include "nvme_rdma.h"
+#include "nvmeof_rdma_calc.h"
 
 #include <linux/debugfs.h>
-#include <linux/log2.h>
 #include <linux/seq_file.h>
 
 static struct dentry *nrh_debugfs_root;
@@ -32,9 +32,8 @@ static const char * const nrh_stat_names[NRH_STAT_MAX] = {
 void nrh_stat_latency(struct nrh_queue *q, u64 start_ns)
 {
 	u64 us = div_u64(ktime_get_ns() - start_ns, NSEC_PER_USEC);
-	unsigned int b = us ? ilog2(us) + 1 : 0;
 
-	atomic_long_inc(&q->lat[min_t(unsigned int, b, NRH_LAT_BUCKETS - 1)]);
+	atomic_long_inc(&q->lat[nvmeof_rdma_lat_bucket(us, NRH_LAT_BUCKETS)]);
 }
 
 static int nrh_stats_show(struct seq_file *m, void *unused)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Fault injection on the debug kernel: every setup step of our host that
+# can fail does so cleanly.  (1) failslab via /proc/self/fail-nth fails
+# the Nth slab allocation made in the context of a connect (its options
+# written to /dev/nvme-fabrics), for N spread over all the connect's
+# allocations (counted by a first, unfailed connect): the connect must
+# fail or, for an allocation whose loss is tolerated (debugfs), work.
+# (2) With injection off, a connect carries crc32c-verified data and
+# lockdep is still on.  (3) fail_function fails, one at a time, the admin
+# queue's and the first I/O queue's call of nrh_queue_alloc,
+# nrh_mrs_alloc, nrh_cm_resolve and nrh_cm_connect (the functions our host
+# marks ALLOW_ERROR_INJECTION): nvme connect must fail.  After each
+# attempt no controller may be left and our target must have released
+# every queue and slot; the harness's teardown (modules unload), kmemleak
+# and dmesg gates apply at the end, and the kernel log is gated after
+# each phase except for the reports injection makes by design
+# (known_reports below).  FAULT_POINTS (default 12) sets how many values
+# of N phase 1 tries.
+# kernel: debug
+# topology: one
+# transport: rdma
+# impl: ours/ours
+# timeout: 600
+# debug-timeout: 3000
+. "$(dirname "$0")/../scripts/lib/test.sh"
+
+nqn=nqn.2024-01.io.nvmeof-rdma:fault-inject
+points=${FAULT_POINTS:-12}
+g=". /xfer/fault-inject.sh; NQN=$nqn"
+
+# known_reports PHASE: take the guest's kernel log, set aside the reports
+# that fault injection makes by design, fail on anything else the dmesg
+# gate would catch, then clear the log (the harness gates what follows).
+# By design: the allocation-failure warning of an allocation without
+# __GFP_NOWARN ("vmalloc error:" or "page allocation failure:" with
+# warn_alloc's stack trace: rxe's vmalloc_user() of a QP's queue is one),
+# and, from fail_function only, lockdep's "inconsistent lock state" on
+# base_crng.lock: 6.1's should_fail_ex() draws prandom_u32_max() for the
+# probability inside the kprobe's int3 handler, which lockdep counts as
+# NMI context (fixed upstream after 6.1 by using prandom there).  That one
+# turns lockdep off for the rest of the boot, so it is the last phase.
+known_reports() {
+	local log=$RUN/dmesg-$1.log
+	on host dmesg > "$log"
+	awk -v known="$RUN/known-$1.log" '
+	/vmalloc error:|page allocation failure:|WARNING: inconsistent lock state/ {
+		inblk = 1; blk = $0; next
+	}
+	inblk {
+		blk = blk "\n" $0
+		if ($0 !~ /^ <\/TASK>$/)
+			next
+		inblk = 0
+		if (blk ~ /warn_alloc/ && blk ~ /(vmalloc error|page allocation failure):/ ||
+		    blk ~ /inconsistent lock state/ && blk ~ /base_crng\.lock/ &&
+		    blk ~ /should_fail_ex/ && blk ~ /fei_kprobe_handler/) {
+			print blk > known
+			print "---" > known
+		} else
+			print blk
+		next
+	}
+	{ print }
+	END { if (inblk) print blk }' "$log" > "$RUN/rest-$1.log"
+	if dmesg_gate "$RUN/rest-$1.log" > "$RUN/gate-$1.log"; then
+		fail "dmesg gate after $1: $(head -n 1 "$RUN/gate-$1.log") (see $log)"
+	fi
+	touch "$RUN/known-$1.log"
+	echo "$1: $(grep -c '^---$' "$RUN/known-$1.log" || true) report(s) by design set aside (see $RUN/known-$1.log)"
+	check host 'dmesg -c > /dev/null'
+}
+
+[ "$KERNEL" = debug ] || skip "needs the debug kernel (fail_function, failslab)"
+progress "make debug-modules"
+make -C "$VM_ROOT" --no-print-directory debug-modules > "$RUN/build.log" 2>&1 ||
+	fail "make debug-modules failed: $(tail -n 3 "$RUN/build.log" | tr '\n' ' ')"
+boot
+cp "$VM_ROOT/tests/fault-inject/guest.sh" "$(vm_dir host)/xfer/fault-inject.sh"
+
+check target target_simple "$nqn"
+# fail_function finds a function only while its module is loaded.
+check host "modprobe nvme-fabrics; modprobe nvme-rdma; $g; fault_setup"
+assert_module host ours nvme_rdma
+
+progress "failslab: counting the allocations of a connect"
+out=$(on host "$g; fabrics_nth 1000000") || fail "unfailed connect through /dev/nvme-fabrics: $out"
+echo "$out"
+total=$(echo "$out" | sed -n 's/^1000000 beyond \([0-9]*\)$/\1/p')
+[ -n "$total" ] && [ "$total" -gt 0 ] || fail "cannot count the allocations of a connect: $out"
+echo "a connect makes $total slab allocations in its own context"
+
+nfail=0 ntol=0
+for ((k = 0; k < points; k++)); do
+	n=$((1 + k * total / points))
+	progress "failslab: allocation $n of $total"
+	out=$(on host "$g; fabrics_nth $n") || fail "failslab, allocation $n of $total: $out"
+	echo "$out"
+	case "$out" in
+	*"$n failed"*) nfail=$((nfail + 1)) ;;
+	*"$n tolerated"*) ntol=$((ntol + 1)) ;;
+	esac
+done
+echo "failslab: $points points, $nfail connects failed, $ntol tolerated the failure"
+[ "$nfail" -gt 0 ] || fail "no injected allocation failure made a connect fail"
+
+known_reports failslab
+
+progress "injection off: connect, fio verify, disconnect"
+check host "$g; fault_off"
+check host host_connect "$nqn" -i 1
+check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=8'
+check host "nvme disconnect -n $nqn"
+check host "$g; settle"
+check host 'grep -q "debug_locks: *1" /proc/lockdep_stats || { echo "lockdep turned itself off"; exit 1; }'
+
+progress "fail_function on our setup steps"
+for f in nrh_queue_alloc nrh_mrs_alloc nrh_cm_resolve nrh_cm_connect; do
+	for nth in 1 2; do
+		progress "fail_function: $f, call $nth"
+		check host "$g; fei_connect $f $nth"
+	done
+done
+check host "$g; fault_off"
+known_reports fail_function
