@@ -64,7 +64,9 @@ def metric_of(profile):
 
 def fio_cell(path):
     with open(path) as f:
-        j = json.load(f)["jobs"][0]
+        text = f.read()
+    # fio may put warnings ahead of the JSON in its output file.
+    j = json.loads(text[text.find("{"):])["jobs"][0]
     r, w = j["read"], j["write"]
     if j.get("error"):
         raise SystemExit(f"{path}: fio error {j['error']}")
@@ -265,7 +267,7 @@ def markdown(p, raw, configs, overhead):
         L.append("|---|" + "---|" * len(FABRIC))
         for prof, o in overhead.items():
             L.append(f"| {prof} | " + " | ".join(
-                f"+{fmt(o[i]['added_us'])} µs = {o[i]['rtt_multiple']:.2f}× RTT" if i in o else "—"
+                f"{o[i]['added_us']:+.0f} µs = {o[i]['rtt_multiple']:.2f}× RTT" if i in o else "—"
                 for i in FABRIC) + " |")
     L.append("")
     L.append("Plots: latency-qd1.png, iops-4k.png, bw-128k.png (bars: median, error bars: min–max).")
@@ -305,13 +307,18 @@ def plots(out, raw, configs):
                 rows.append([label] + vals)
         if not rows:
             continue
+        # gnuplot refuses a histogram column without a single number.
+        keep = [k for k, _ in enumerate(series)
+                if any(r[1 + 3 * k] != "NaN" for r in rows)]
+        cols = [series[k] for k in keep]
+        rows = [[r[0]] + [v for k in keep for v in r[1 + 3 * k:4 + 3 * k]] for r in rows]
         dat = os.path.join(out, png[:-4] + ".dat")
         with open(dat, "w") as f:
-            f.write("# profile " + " ".join(f"{s}_med {s}_min {s}_max" for s in series) + "\n")
+            f.write("# profile " + " ".join(f"{s}_med {s}_min {s}_max" for s in cols) + "\n")
             for r in rows:
                 f.write(f'"{r[0]}" ' + " ".join(str(v) for v in r[1:]) + "\n")
         plot = []
-        for k, s in enumerate(series):
+        for k, s in enumerate(cols):
             col = 2 + 3 * k
             xt = ":xtic(1)" if k == 0 else ""
             plot.append(f"'{dat}' using {col}:{col + 1}:{col + 2}{xt} title \"{NAMES[s]}\"")
@@ -327,7 +334,8 @@ def plots(out, raw, configs):
             "set yrange [0:*]",
             "set grid ytics",
             "set key outside right top vertical",
-            "set xtics noenhanced",
+            "set xtics noenhanced rotate by -20",
+            "set bmargin 5",
             "set key noenhanced",
             "plot " + ", \\\n     ".join(plot),
         ]) + "\n"

@@ -139,7 +139,7 @@ run_config() {
 			args="-s $size -D $BW_SECS"
 		fi
 		h=$(on_bg target "$B bench_perftest_server $t $args")
-		sleep 2
+		check target "$B wait_for 60 bench_perftest_listening" > /dev/null
 		on host "$B bench_perftest_client $t $args" > "$OUT/raw/$tag.txt" 2>&1 ||
 			{ cat "$OUT/raw/$tag.txt"; fail "perftest $t client"; }
 		on_wait target "$h" 120 > "$OUT/raw/$tag.server.txt" 2>&1 ||

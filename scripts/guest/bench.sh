@@ -125,6 +125,12 @@ bench_perftest_server() {
 	"$t" -d rxe0 -R -F "$@"
 }
 
+# bench_perftest_listening: a perftest server waits on its rdma_cm port
+# (nothing else listens during the raw slot: the nvmet port is closed).
+bench_perftest_listening() {
+	rdma resource show cm_id | grep -q LISTEN
+}
+
 bench_perftest_client() {
 	local t=$1
 	shift
