@@ -331,7 +331,11 @@ def plots(out, raw, configs):
             "set style histogram errorbars gap 2 lw 1",
             "set style fill solid 0.8 border -1",
             "set boxwidth 0.9",
-            "set yrange [0:*]",
+            # Log scale: the local device is one to two orders of
+            # magnitude beyond the fabrics, which would be slivers.
+            "set logscale y",
+            "set yrange [*:*]",
+            f"set ylabel \"{ylabel} (log scale)\"",
             "set grid ytics",
             "set key outside right top vertical",
             "set xtics noenhanced rotate by -20",
