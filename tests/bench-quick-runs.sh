@@ -54,5 +54,6 @@ jq -e '.fabric_overhead_qd1["randread-4k-qd1"].ours.rtt_multiple | . != null' "$
 	fail "fabric overhead of ours at QD1 missing"
 # Which module each implementation loaded was asserted in the guests
 # (module_is); the log records it.
-grep -q 'nvme_rdma ours' "$RUN/bench.log" && grep -q 'nvme_rdma in-tree' "$RUN/bench.log" ||
-	fail "bench.log does not show both our and the in-tree nvme_rdma loaded"
+for m in 'nvme_rdma ours' 'nvme_rdma in-tree' 'nvmet_rdma ours' 'nvmet_rdma in-tree' 'nvme_tcp in-tree'; do
+	grep -q "$m" "$RUN/bench.log" || fail "bench.log does not show $m loaded"
+done
