@@ -22,12 +22,12 @@ if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1} RUNTIME=${BENCH_RUNTIME:-3} RAMP=${BENCH_RAMP:-1}
 	PROFILES1="randread-4k-qd1 randwrite-4k-qd32 read-128k-qd16"
 	PROFILES2="randread-4k-qd32"
-	LAT_ITERS=300 BW_SECS=2
+	LAT_ITERS=300 BW_ITERS=100
 else
 	ROUNDS=${BENCH_ROUNDS:-3} RUNTIME=${BENCH_RUNTIME:-8} RAMP=${BENCH_RAMP:-2}
 	PROFILES1="randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 randrw70-4k-qd32 read-128k-qd16 write-128k-qd16"
 	PROFILES2="randread-4k-qd32 randwrite-4k-qd32 read-128k-qd16"
-	LAT_ITERS=1000 BW_SECS=4
+	LAT_ITERS=1000 BW_ITERS=300
 fi
 # The order of a round; each round starts one further along.  ours2 is ours
 # again (unloaded, reloaded, reconnected): the A/A pair whose spread is the
@@ -80,7 +80,7 @@ PROFILES2="$PROFILES2"
 IMPLS1="$IMPLS1"
 IMPLS2="$IMPLS2"
 LAT_ITERS=$LAT_ITERS
-BW_SECS=$BW_SECS
+BW_ITERS=$BW_ITERS
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
 HOST_KERNEL="$(uname -r)"
@@ -142,13 +142,15 @@ run_config() {
 		ib_write_*) args="-s $size" ;;
 		*) args="-e -s $size" ;;
 		esac
+		# Iterations, not -D: perftest's duration mode refuses events.
 		if [ "$3" = lat ]; then
 			args="$args -n $LAT_ITERS"
 		else
-			args="$args -t 16 -D $BW_SECS"
+			args="$args -t 16 -n $BW_ITERS"
 		fi
 		h=$(on_bg target "$B bench_perftest_server $t $args")
-		check target "$B wait_for 60 bench_perftest_listening" > /dev/null
+		on target "$B wait_for 60 bench_perftest_listening" > /dev/null ||
+			fail "perftest $t server does not listen: $(on_wait target "$h" 5 | tail -n 3)"
 		on host "$B bench_perftest_client $t $args" > "$OUT/raw/$tag.txt" 2>&1 ||
 			{ cat "$OUT/raw/$tag.txt"; fail "perftest $t client"; }
 		on_wait target "$h" 120 > "$OUT/raw/$tag.server.txt" 2>&1 ||
