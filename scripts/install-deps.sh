@@ -10,7 +10,7 @@ pkgs=(
 	"linux-image-$KVER" "linux-headers-$KVER"
 	qemu-system-x86 nvme-cli fio rdma-core ibverbs-utils perftest
 	libibverbs-dev librdmacm-dev busybox-static kmod cpio sparse
-	iproute2 xz-utils jq gnuplot-nox bc flex bison libelf-dev libssl-dev
+	iproute2 xz-utils jq gnuplot-nox python3 bc flex bison libelf-dev libssl-dev
 )
 
 missing=()

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# make bench: ours against the in-tree NVMe/RDMA, in-tree NVMe/TCP, the
+# local null_blk and the raw RDMA limit (perftest), in the two-VM topology,
+# with the VMs booted once per configuration and the transports swapped
+# inside them.  Method and how to read the output: Documentation/benchmarks.md.
+#
+# Variables: QUICK=1 (smoke version, ~5 min), BENCH_ROUNDS, BENCH_RUNTIME,
+# BENCH_RAMP (seconds per fio cell), BENCH_OUT (results directory, default
+# build/bench/DATE), VM_LOCK (default /tmp/nvmeof-rdma-vm.lock; "none" when
+# the caller holds it).
+# The braces make bash read the whole script before running it, so that a
+# checkout updated during a 40-minute run does not change it midway.
+{
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+export KVER=${KVER:-6.1.0-56-amd64}
+# The numbers are for the Debian kernel the project ships against.
+export KERNEL=debian
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	ROUNDS=${BENCH_ROUNDS:-1} RUNTIME=${BENCH_RUNTIME:-3} RAMP=${BENCH_RAMP:-1}
+	PROFILES1="randread-4k-qd1 randwrite-4k-qd32 read-128k-qd16"
+	PROFILES2="randread-4k-qd32"
+	LAT_ITERS=300 BW_ITERS=100
+else
+	ROUNDS=${BENCH_ROUNDS:-3} RUNTIME=${BENCH_RUNTIME:-8} RAMP=${BENCH_RAMP:-2}
+	PROFILES1="randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 randrw70-4k-qd32 read-128k-qd16 write-128k-qd16"
+	PROFILES2="randread-4k-qd32 randwrite-4k-qd32 read-128k-qd16"
+	LAT_ITERS=1000 BW_ITERS=300
+fi
+# The order of a round; each round starts one further along.  ours2 is ours
+# again (unloaded, reloaded, reconnected): the A/A pair whose spread is the
+# noise floor of the table.
+IMPLS1="raw local ours intree ours2 tcp"
+IMPLS2="local ours intree ours2 tcp"
+NQN=nqn.2024-01.io.nvmeof-rdma:bench
+
+OUT=${BENCH_OUT:-$root/build/bench/$(date -u +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT/raw"
+ln -sfn "$OUT" "$root/build/bench/latest"
+T0=$(date +%s)
+
+say() {
+	local s=$(($(date +%s) - T0))
+	printf 'bench [%02d:%02d] %s\n' $((s / 60)) $((s % 60)) "$*"
+}
+
+VM_LOCK=${VM_LOCK:-/tmp/nvmeof-rdma-vm.lock}
+if [ "$VM_LOCK" != none ]; then
+	exec {lockfd}> "$VM_LOCK"
+	flock -n "$lockfd" || {
+		say "waiting for $VM_LOCK (another run has the VMs)"
+		flock "$lockfd"
+	}
+	T0=$(date +%s)
+fi
+
+# profile NAME: the fio arguments of a profile.
+profile() {
+	case "$1" in
+	randread-4k-qd1) echo "--rw=randread --bs=4k --iodepth=1" ;;
+	randwrite-4k-qd1) echo "--rw=randwrite --bs=4k --iodepth=1" ;;
+	randread-4k-qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
+	randwrite-4k-qd32) echo "--rw=randwrite --bs=4k --iodepth=32" ;;
+	randrw70-4k-qd32) echo "--rw=randrw --rwmixread=70 --bs=4k --iodepth=32" ;;
+	read-128k-qd16) echo "--rw=read --bs=128k --iodepth=16" ;;
+	write-128k-qd16) echo "--rw=write --bs=128k --iodepth=16" ;;
+	*) return 1 ;;
+	esac
+}
+
+cat > "$OUT/params.env" <<-EOF
+QUICK=$QUICK
+ROUNDS=$ROUNDS
+RUNTIME=$RUNTIME
+RAMP=$RAMP
+PROFILES1="$PROFILES1"
+PROFILES2="$PROFILES2"
+IMPLS1="$IMPLS1"
+IMPLS2="$IMPLS2"
+LAT_ITERS=$LAT_ITERS
+BW_ITERS=$BW_ITERS
+DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
+MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
+HOST_KERNEL="$(uname -r)"
+GUEST_KERNEL="$KVER"
+QEMU="$(qemu-system-x86_64 --version | head -n 1)"
+REVISION="$(git describe --always --dirty 2> /dev/null || echo unknown)"
+EOF
+
+# run_config NAME VCPUS NUMJOBS "PROFILES" "IMPLS": boot the two VMs, then
+# ROUNDS rounds over the implementations, each running every profile.
+# Runs in a subshell with the test API, whose exit handler tears down,
+# gates dmesg and stops the VMs.
+run_config() {
+	local cfg=$1 cpus=$2 numjobs=$3 profiles=$4 impls=$5
+	(
+	export RUN=$OUT/$cfg TOPOLOGY=two TRANSPORT=rdma HOST_IMPL=intree \
+		TARGET_IMPL=intree VM_CPUS=$cpus
+	mkdir -p "$RUN"
+	# shellcheck source=scripts/lib/test.sh
+	. "$root/scripts/lib/test.sh"
+	B='. /xfer/guest/bench.sh;'
+	say "$cfg: booting target and host ($cpus vCPU each, numjobs=$numjobs)"
+	boot
+	check target "$B bench_target_init $NQN $cpus" > /dev/null
+
+	# cell_cpu TAG: target CPU snapshot into raw/TAG.cpu (appended).
+	cell_cpu() { on target "$B bench_cpu" >> "$OUT/raw/$1.cpu" || fail "cpu snapshot"; }
+
+	# cell_fio ROLE DEV TAG PROFILE: one fio run, its JSON in raw/TAG.json.
+	cell_fio() {
+		local role=$1 dev=$2 tag=$3 args x
+		args=$(profile "$4")
+		x=$(vm_dir "$role")/xfer
+		rm -f "$OUT/raw/$tag.cpu"
+		cell_cpu "$tag"
+		check "$role" "fio --name=$4 --filename=$dev --direct=1 --ioengine=libaio \
+			--time_based --runtime=$RUNTIME --ramp_time=$RAMP --numjobs=$numjobs \
+			--group_reporting --randrepeat=0 --norandommap $args \
+			--output-format=json --output=/xfer/cell.json" > /dev/null
+		cell_cpu "$tag"
+		cp "$x/cell.json" "$OUT/raw/$tag.json"
+		say "$cfg r$round $impl $4: $(jq -r '.jobs[0] |
+			"\((.read.iops + .write.iops) | floor) IOPS, " +
+			"\((.read.bw_bytes + .write.bw_bytes) / 1048576 | floor) MiB/s, " +
+			"lat \(((.read.lat_ns.mean * .read.total_ios + .write.lat_ns.mean * .write.total_ios) /
+				(.read.total_ios + .write.total_ios) / 1000) | floor) us"' "$OUT/raw/$tag.json")"
+	}
+
+	# perftest TEST SIZE MODE: server in the target, client in the host.
+	perftest() {
+		local t=$1 size=$2 args h tag
+		tag=$cfg-r$round-raw-$t
+		# -e: wait for completions on an event instead of polling.
+		# With one vCPU a polling perftest starves rxe, which does
+		# its work in softirq on that same vCPU, until the next tick.
+		# perftest has no event mode for RDMA WRITE tests.
+		# -t 16: as many 128 KiB messages in flight as fio's QD16.
+		case "$t" in
+		ib_write_*) args="-s $size" ;;
+		*) args="-e -s $size" ;;
+		esac
+		# Iterations, not -D: perftest's duration mode refuses events.
+		if [ "$3" = lat ]; then
+			args="$args -n $LAT_ITERS"
+		else
+			args="$args -t 16 -n $BW_ITERS"
+		fi
+		h=$(on_bg target "$B bench_perftest_server $t $args")
+		on target "$B wait_for 60 bench_perftest_listening" > /dev/null ||
+			fail "perftest $t server does not listen: $(on_wait target "$h" 5 | tail -n 3)"
+		on host "$B bench_perftest_client $t $args" > "$OUT/raw/$tag.txt" 2>&1 ||
+			{ cat "$OUT/raw/$tag.txt"; fail "perftest $t client"; }
+		on_wait target "$h" 120 > "$OUT/raw/$tag.server.txt" 2>&1 ||
+			fail "perftest $t server: $(tail -n 3 "$OUT/raw/$tag.server.txt")"
+		say "$cfg r$round raw $t $size: $(awk -v s="$size" '$1 == s && NF >= 4 {
+			if (NF >= 8) print "typical " $5 " us, avg " $6 " us"; else print $4 " MB/s"; exit }' \
+			"$OUT/raw/$tag.txt")"
+	}
+
+	local round impl order dev n i
+	read -r -a order <<< "$impls"
+	n=${#order[@]}
+	for ((round = 1; round <= ROUNDS; round++)); do
+		for ((i = 0; i < n; i++)); do
+			impl=${order[$(((i + round - 1) % n))]}
+			progress "$cfg round $round/$ROUNDS: $impl"
+			case "$impl" in
+			raw)
+				perftest ib_send_lat 4096 lat
+				perftest ib_read_lat 4096 lat
+				perftest ib_write_lat 4096 lat
+				perftest ib_write_bw 131072 bw
+				perftest ib_read_bw 131072 bw
+				;;
+			local)
+				for p in $profiles; do
+					cell_fio target /dev/nullb0 "$cfg-r$round-local-$p" "$p"
+				done
+				;;
+			*)
+				on target "$B bench_target_up $impl $NQN" > "$RUN/modules-$impl-target.txt" ||
+					fail "target up $impl: $(tail -n 3 "$RUN/modules-$impl-target.txt")"
+				on host "$B bench_host_up $impl $NQN" > "$RUN/modules-$impl-host.txt" ||
+					fail "host up $impl: $(tail -n 3 "$RUN/modules-$impl-host.txt")"
+				dev=$(tail -n 1 "$RUN/modules-$impl-host.txt")
+				say "$cfg r$round $impl: $(head -n 1 "$RUN/modules-$impl-host.txt"), $(tail -n 1 "$RUN/modules-$impl-target.txt"), $dev"
+				for p in $profiles; do
+					cell_fio host "$dev" "$cfg-r$round-$impl-$p" "$p"
+				done
+				check host "$B bench_host_down $NQN" > /dev/null
+				check target "$B bench_target_down" > /dev/null
+				;;
+			esac
+		done
+	done
+	echo "$numjobs" > "$RUN/numjobs"
+	echo "$cpus" > "$RUN/vcpus"
+	)
+	local rc=$?
+	if [ $rc != 0 ]; then
+		say "$1: $(cat "$OUT/$1/result" 2>/dev/null || echo "FAIL: exit $rc")"
+		[ -s "$OUT/$1/console-tail" ] && cat "$OUT/$1/console-tail"
+		return 1
+	fi
+	say "$1: done, VMs clean ($(cat "$OUT/$1/result"))"
+}
+
+say "results: $OUT (rounds $ROUNDS, ${RUNTIME}s + ${RAMP}s ramp per cell$([ "$QUICK" = 1 ] && echo ", QUICK"))"
+rc=0
+run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
+[ $rc = 0 ] && { run_config nj2 2 2 "$PROFILES2" "$IMPLS2" || rc=1; }
+# The VMs are down: the report needs no lock.
+[ -z "${lockfd:-}" ] || exec {lockfd}>&-
+if [ $rc = 0 ]; then
+	python3 "$root/scripts/bench-report.py" "$OUT" || rc=1
+fi
+if [ $rc = 0 ]; then
+	say "done: $OUT/results.md"
+	cat "$OUT/results.md"
+else
+	say "FAILED (logs in $OUT)"
+fi
+exit $rc
+}

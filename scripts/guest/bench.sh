@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# Guest-side helpers of scripts/bench.sh, sourced by its commands after
+# lib.sh.  The guests boot with HOST_IMPL=TARGET_IMPL=intree, so the
+# in-tree transports stay reachable through modprobe; ours are loaded by
+# path from /xfer/modules (vm.sh copies them there in every mode).  That is
+# what lets one pair of booted VMs measure every implementation in turn.
+
+BENCH_PORT=1
+
+# bench_nullblk CPUS: the benchmark's backend.  memory_backed=0 (no copy
+# into a page store: reads return zeroes, writes are dropped) and
+# irqmode=0 (completed in the submitting context, no timer or softirq
+# hop) make null_blk as close to free as a block device gets, so what the
+# tables show is the fabric; one submission queue per vCPU.
+bench_nullblk() {
+	modprobe null_blk nr_devices=1 gb=1 memory_backed=0 irqmode=0 \
+		queue_mode=2 bs=4096 submit_queues="$1" hw_queue_depth=128
+}
+
+# bench_target_init NQN CPUS: null_blk namespace 1 of NQN, no port yet.
+bench_target_init() {
+	bench_nullblk "$2"
+	nvmet_subsys "$1"
+	nvmet_ns "$1" 1 /dev/nullb0
+}
+
+# bench_load_ours FILE: our module by path, after the modules it needs
+# (from its own modinfo, so in-tree neighbours come through modprobe).
+bench_load_ours() {
+	local deps
+	deps=$(modinfo -F depends "$1" | tr ',' ' ')
+	# shellcheck disable=SC2086 # a list of module names
+	[ -z "$deps" ] || modprobe -a $deps
+	insmod "$1"
+}
+
+# bench_rmmod MODULE: unload if loaded; queues are released
+# asynchronously after a disconnect, so the module may stay busy a moment.
+bench_rmmod() {
+	[ -d "/sys/module/$1" ] || return 0
+	wait_for 30 rmmod "$1" || { echo "bench: cannot unload $1"; return 1; }
+}
+
+# bench_target_up IMPL NQN: load IMPL's target transport (ours|intree for
+# rdma, tcp for in-tree nvmet-tcp), check which module it is, open the port.
+bench_target_up() {
+	local impl=$1 nqn=$2 tr=rdma
+	modprobe nvmet
+	case "$impl" in
+	ours | ours2)
+		bench_load_ours /xfer/modules/nvmet-rdma.ko
+		module_is ours nvmet_rdma
+		;;
+	intree)
+		modprobe nvmet-rdma
+		module_is intree nvmet_rdma
+		;;
+	tcp)
+		modprobe nvmet-tcp
+		tr=tcp
+		;;
+	*) echo "bench_target_up: unknown implementation $impl"; return 1 ;;
+	esac
+	nvmet_port "$BENCH_PORT" "$tr" "$TARGET_ADDR" 4420
+	nvmet_link "$BENCH_PORT" "$nqn"
+	module_desc "nvmet_$tr"
+}
+
+# bench_target_down: close the port, unload the transports.
+bench_target_down() {
+	local p=$NVMET/ports/$BENCH_PORT l
+	if [ -d "$p" ]; then
+		for l in "$p"/subsystems/*; do
+			[ -L "$l" ] && rm "$l"
+		done
+		rmdir "$p"
+	fi
+	bench_rmmod nvmet_rdma
+	bench_rmmod nvmet_tcp
+}
+
+# bench_host_up IMPL NQN: load IMPL's host transport, connect, print the
+# namespace's block device on the last line.
+bench_host_up() {
+	local impl=$1 nqn=$2 tr=rdma
+	case "$impl" in
+	ours | ours2)
+		bench_load_ours /xfer/modules/nvme-rdma.ko
+		module_is ours nvme_rdma
+		;;
+	intree)
+		modprobe nvme-rdma
+		module_is intree nvme_rdma
+		;;
+	tcp)
+		modprobe nvme-tcp
+		tr=tcp
+		;;
+	*) echo "bench_host_up: unknown implementation $impl"; return 1 ;;
+	esac
+	nvme connect -t "$tr" -a "$TARGET_ADDR" -s 4420 -n "$nqn" > /dev/null
+	module_desc "nvme_$tr"
+	host_ns "$nqn"
+}
+
+# bench_host_down NQN: disconnect, unload the transports.
+bench_host_down() {
+	nvme disconnect -n "$1" > /dev/null
+	bench_rmmod nvme_rdma
+	bench_rmmod nvme_tcp
+}
+
+# bench_cpu: the aggregate cpu line of /proc/stat and the uptime, for
+# CPU time per I/O (busy jiffies over the window of one fio run).
+bench_cpu() {
+	head -n 1 /proc/stat
+	cut -d ' ' -f 1 /proc/uptime
+}
+
+# bench_perftest_server TEST ARGS...: run TEST on rxe0 as the server
+# (rdma_cm connection setup); bench_perftest_client adds the target address.
+bench_perftest_server() {
+	local t=$1
+	shift
+	"$t" -d rxe0 -R -F "$@"
+}
+
+# bench_perftest_listening: a perftest server waits on its rdma_cm port
+# (nothing else listens during the raw slot: the nvmet port is closed).
+bench_perftest_listening() {
+	rdma resource show cm_id | grep -q LISTEN
+}
+
+bench_perftest_client() {
+	local t=$1
+	shift
+	"$t" -d rxe0 -R -F "$@" "$TARGET_ADDR"
+}
