@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) "nvmet-rdma: " fmt
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -68,6 +69,7 @@ struct nvmet_rdma_dev {
 	struct ib_pd		*pd;
 	atomic_t		next_vector;	/* spread CQs over vectors */
 	bool			removing;	/* device is going away */
+	struct completion	*gone;		/* a drain waits for the release */
 };
 
 /* nvmet_port->priv of an enabled port. */
@@ -247,6 +249,7 @@ void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue);
 void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
 			     struct ib_device *ibdev);
 void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl);
+void nvmet_rdma_queues_exit(void);
 
 /* nvmet_rdma_cmd.c */
 void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot);

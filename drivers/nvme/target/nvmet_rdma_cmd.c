@@ -144,8 +144,8 @@ static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	spin_unlock_irqrestore(&queue->lock, flags);
 
 	if (live && nvmet_rdma_post_recv(slot)) {
-		pr_err("queue %d (qid %u): cannot repost a receive, closing\n",
-		       queue->idx, queue->qid);
+		pr_err_ratelimited("queue %d (qid %u): cannot repost a receive, closing\n",
+				   queue->idx, queue->qid);
 		nvmet_rdma_queue_close(queue);
 	}
 
@@ -366,9 +366,10 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
-		pr_err("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
-		       queue->idx, queue->qid,
-		       &queue->peer, wc->byte_len);
+		/* The host decides how often: keep it from flooding the log. */
+		pr_err_ratelimited("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
+				   queue->idx, queue->qid, &queue->peer,
+				   wc->byte_len);
 		nvmet_rdma_queue_close(queue);
 		return;
 	}

@@ -97,6 +97,7 @@ static void __exit nvmet_rdma_exit(void)
 	nvmet_unregister_transport(&nvmet_rdma_ops);
 	nvmet_rdma_client_unregister();
 	destroy_workqueue(nvmet_rdma_wq);
+	nvmet_rdma_queues_exit();
 	nvmet_rdma_stats_exit();
 }
 

@@ -9,13 +9,12 @@
  */
 #include "nvmet_rdma.h"
 
+#include <linux/completion.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
-#include <linux/wait.h>
 
 static LIST_HEAD(nvmet_rdma_devices);
 static DEFINE_IDA(nvmet_rdma_queue_ida);
-static DECLARE_WAIT_QUEUE_HEAD(nvmet_rdma_dev_waitq);
 
 /* Protects nvmet_rdma_devices, nvmet_rdma_queues and dev->removing. */
 DEFINE_MUTEX(nvmet_rdma_lock);
@@ -66,15 +65,19 @@ static void nvmet_rdma_dev_free(struct kref *ref)
 {
 	struct nvmet_rdma_dev *dev =
 		container_of(ref, struct nvmet_rdma_dev, ref);
+	struct completion *gone;
 
 	/* The PD goes before the device can be seen gone (see drain). */
 	ib_dealloc_pd(dev->pd);
 	list_del(&dev->entry);
+	/* Set under this lock by a drain, which waits until it completes. */
+	gone = dev->gone;
 	mutex_unlock(&nvmet_rdma_lock);
 
 	kfree(dev);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_DEV, -1);
-	wake_up_all(&nvmet_rdma_dev_waitq);
+	if (gone)
+		complete(gone);
 }
 
 void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev)
@@ -82,39 +85,36 @@ void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev)
 	kref_put_mutex(&dev->ref, nvmet_rdma_dev_free, &nvmet_rdma_lock);
 }
 
-static bool nvmet_rdma_dev_present(struct ib_device *ibdev)
+/*
+ * The RDMA device is being unregistered: refuse new queues on it, close
+ * the ones it has and wait until none holds its PD any more.  Marking and
+ * closing under one lock hold means no queue can slip in between.  There
+ * is at most one object per ib_device (nvmet_rdma_dev_get() reuses it, or
+ * refuses while it is being removed), and one listed has references: its
+ * release, whenever the last queue drops it, completes @gone.
+ */
+void nvmet_rdma_dev_drain(struct ib_device *ibdev)
 {
+	DECLARE_COMPLETION_ONSTACK(gone);
+	struct nvmet_rdma_queue *queue;
 	struct nvmet_rdma_dev *dev;
 	bool found = false;
 
 	mutex_lock(&nvmet_rdma_lock);
-	list_for_each_entry(dev, &nvmet_rdma_devices, entry)
-		found |= dev->ibdev == ibdev;
-	mutex_unlock(&nvmet_rdma_lock);
-	return found;
-}
-
-/*
- * The RDMA device is being unregistered: refuse new queues on it, close
- * the ones it has and wait until none holds its PD any more.  Marking and
- * closing under one lock hold means no queue can slip in between.
- */
-void nvmet_rdma_dev_drain(struct ib_device *ibdev)
-{
-	struct nvmet_rdma_queue *queue;
-	struct nvmet_rdma_dev *dev;
-
-	mutex_lock(&nvmet_rdma_lock);
-	list_for_each_entry(dev, &nvmet_rdma_devices, entry)
-		if (dev->ibdev == ibdev)
-			dev->removing = true;
+	list_for_each_entry(dev, &nvmet_rdma_devices, entry) {
+		if (dev->ibdev != ibdev)
+			continue;
+		dev->removing = true;
+		dev->gone = &gone;
+		found = true;
+	}
 	list_for_each_entry(queue, &nvmet_rdma_queues, entry)
 		if (queue->dev->ibdev == ibdev)
 			nvmet_rdma_queue_close(queue);
 	mutex_unlock(&nvmet_rdma_lock);
 
-	flush_workqueue(nvmet_rdma_wq);
-	wait_event(nvmet_rdma_dev_waitq, !nvmet_rdma_dev_present(ibdev));
+	if (found)
+		wait_for_completion(&gone);
 }
 
 static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
@@ -143,8 +143,9 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 		nvmet_rdma_queue_close(queue);
 		break;
 	default:
-		pr_err("queue %d (qid %u): QP event %s (%d)\n", queue->idx,
-		       queue->qid, ib_event_msg(event->event), event->event);
+		pr_err_ratelimited("queue %d (qid %u): QP event %s (%d)\n",
+				   queue->idx, queue->qid,
+				   ib_event_msg(event->event), event->event);
 		break;
 	}
 }
@@ -625,7 +626,7 @@ void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
 	list_for_each_entry(queue, &nvmet_rdma_queues, entry) {
 		if (nport && queue->nport != nport)
 			continue;
-		if (ctrl && queue->nvme_sq.ctrl != ctrl)
+		if (ctrl && READ_ONCE(queue->nvme_sq.ctrl) != ctrl)
 			continue;
 		if (ibdev && queue->dev->ibdev != ibdev)
 			continue;
@@ -637,4 +638,10 @@ void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
 void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl)
 {
 	nvmet_rdma_close_queues(NULL, ctrl, NULL);
+}
+
+/* Module exit: every queue is gone by now (the ib_client waited). */
+void nvmet_rdma_queues_exit(void)
+{
+	ida_destroy(&nvmet_rdma_queue_ida);
 }

@@ -57,11 +57,12 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 {
 	struct nvmet_rdma_queue *queue = m->private;
 	struct nvmet_rdma_qstats *st = &queue->stats;
+	/* Set by the connect command at any time; read the pointer once. */
+	struct nvmet_ctrl *ctrl = READ_ONCE(queue->nvme_sq.ctrl);
 	int i;
 
 	seq_printf(m, "host %pISpc\nqid %u\ncntlid %d\nstate %s\n",
-		   &queue->peer, queue->qid,
-		   queue->nvme_sq.ctrl ? queue->nvme_sq.ctrl->cntlid : -1,
+		   &queue->peer, queue->qid, ctrl ? ctrl->cntlid : -1,
 		   nvmet_rdma_qstate_names[READ_ONCE(queue->state)]);
 	seq_printf(m, "depth %u\nslots %u\ninline_size %u\nrw_budget %u\nrw_credits %u\n",
 		   queue->depth, queue->nr_slots, queue->inline_size, queue->rw_budget,
