@@ -75,15 +75,15 @@ static u16 nvmet_rdma_get_max_queue_size(const struct nvmet_ctrl *ctrl)
 
 /*
  * msdbd and NVMF_KEYED_SGLS state what the RDMA binding itself mandates
- * (one keyed SGL data block per command).  Without
- * NVMF_METADATA_SUPPORTED nvmet core refuses to enable a port with
- * param_pi_enable set.
+ * (one keyed SGL data block per command).  NVMF_METADATA_SUPPORTED only
+ * makes nvmet core leave param_pi_enable to add_port, which refuses it
+ * naming the RDMA device (see nvmet_rdma_pi_refuse()).
  */
 const struct nvmet_fabrics_ops nvmet_rdma_ops = {
 	.owner			= THIS_MODULE,
 	.type			= NVMF_TRTYPE_RDMA,
 	.msdbd			= 1,
-	.flags			= NVMF_KEYED_SGLS,
+	.flags			= NVMF_KEYED_SGLS | NVMF_METADATA_SUPPORTED,
 	.add_port		= nvmet_rdma_add_port,
 	.remove_port		= nvmet_rdma_remove_port,
 	.queue_response		= nvmet_rdma_queue_response,
