@@ -12,10 +12,12 @@
 #define pr_fmt(fmt) "nvmet-rdma: " fmt
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -49,6 +51,8 @@
 
 /* Module parameters (nvmet_rdma_main.c). */
 extern unsigned int nvmet_rdma_max_queue_size;
+extern bool nvmet_rdma_use_srq;
+extern unsigned int nvmet_rdma_srq_size;
 
 /*
  * The rdma_cm hands the listener's context to the ids of new connections,
@@ -60,6 +64,45 @@ enum nvmet_rdma_ctx_kind {
 	NVMET_RDMA_CTX_QUEUE,
 };
 
+struct nvmet_rdma_slot;
+struct nvmet_rdma_srq;
+
+/*
+ * A receive buffer: one command capsule and its in-capsule data.  Either
+ * one queue's own, tied to one slot for good, or one of a shared receive
+ * queue's, lent to a slot of whichever queue it arrived on until that
+ * command's response has been sent.
+ */
+struct nvmet_rdma_rbuf {
+	struct nvme_command	*sqe;
+	struct nvmet_rdma_srq	*srq;		/* NULL: a queue's own */
+	struct nvmet_rdma_slot	*slot;		/* own buffers only */
+	struct ib_cqe		cqe;
+	struct ib_recv_wr	wr;
+	struct ib_sge		sge[1 + NVMET_RDMA_INLINE_PAGES];
+	struct page		*page[NVMET_RDMA_INLINE_PAGES];
+	struct list_head	link;		/* queue->held */
+	u32			len;		/* bytes received */
+};
+
+/*
+ * A shared receive queue: one per RDMA device and in-capsule buffer size
+ * (pages per buffer), living as long as the device object.
+ */
+struct nvmet_rdma_srq {
+	struct nvmet_rdma_dev	*dev;
+	struct ib_srq		*srq;
+	unsigned int		pages;		/* in-capsule pages per buffer */
+	u32			size;		/* buffers */
+	u32			limit;		/* low-water mark armed */
+	struct nvme_command	*sqes;
+	dma_addr_t		sqes_dma;
+	struct nvmet_rdma_rbuf	*rbufs;
+	atomic64_t		recvs;
+	atomic64_t		limit_events;
+	struct delayed_work	rearm_work;	/* arm the limit again */
+};
+
 /* One per RDMA device with queues on it; holds what the queues share. */
 struct nvmet_rdma_dev {
 	struct list_head	entry;		/* nvmet_rdma_devices */
@@ -68,6 +111,10 @@ struct nvmet_rdma_dev {
 	struct ib_pd		*pd;
 	atomic_t		next_vector;	/* spread CQs over vectors */
 	bool			removing;	/* device is going away */
+	struct completion	*gone;		/* a drain waits for the release */
+	/* Created on first use, under nvmet_rdma_lock; indexed by pages. */
+	struct nvmet_rdma_srq	*srqs[NVMET_RDMA_INLINE_PAGES + 1];
+	bool			no_srq;		/* device has none: don't retry */
 };
 
 /* nvmet_port->priv of an enabled port. */
@@ -98,25 +145,23 @@ struct nvmet_rdma_qstats {
 	atomic64_t	bytes_out;	/* controller to host */
 	atomic64_t	sgl_errors;
 	atomic64_t	rw_waits;	/* commands that waited for SQ space */
+	atomic64_t	srq_recvs;	/* capsules that came through an SRQ */
+	atomic64_t	srq_backlog;	/* ... and found every slot busy */
 	atomic64_t	wc_errors[IB_WC_GENERAL_ERR + 1];
 };
 
 /*
- * A slot is a receive buffer together with everything needed to answer
- * the command that lands in it.  Slots are preallocated per queue and a
- * slot goes back to the receive queue only when its response has been
- * sent, so the command path never allocates and the number of responses
- * in flight can never exceed the number of receive buffers.
+ * A slot holds everything needed to answer the command in its receive
+ * buffer.  Slots are preallocated per queue and a buffer goes back to
+ * the receive queue only when its response has been sent, so the command
+ * path never allocates and the number of responses in flight can never
+ * exceed the number of receive buffers.
  */
 struct nvmet_rdma_slot {
 	struct nvmet_rdma_queue	*queue;
-	struct nvme_command	*sqe;		/* in queue->sqes */
+	struct nvmet_rdma_rbuf	*rb;		/* NULL: SRQ slot not in use */
+	struct nvme_command	*sqe;		/* rb->sqe */
 	struct nvme_completion	*cqe;		/* in queue->cqes */
-
-	struct ib_cqe		recv_cqe;
-	struct ib_recv_wr	recv_wr;
-	struct ib_sge		recv_sge[1 + NVMET_RDMA_INLINE_PAGES];
-	struct page		*inline_page[NVMET_RDMA_INLINE_PAGES];
 
 	struct ib_cqe		send_cqe;
 	struct ib_send_wr	send_wr;
@@ -131,7 +176,7 @@ struct nvmet_rdma_slot {
 	u32			recv_len;
 	u16			status;		/* set when mapping fails */
 
-	struct list_head	link;		/* pending or rw_wait */
+	struct list_head	link;		/* pending, rw_wait or free */
 	struct scatterlist	inline_sg[NVMET_RDMA_INLINE_PAGES];
 	struct nvmet_req	req;
 };
@@ -163,7 +208,9 @@ struct nvmet_rdma_queue {
 	u32			inline_pages;
 
 	struct nvmet_rdma_slot	*slots;
-	struct nvme_command	*sqes;
+	struct nvmet_rdma_srq	*srq;		/* NULL: own receive buffers */
+	struct nvmet_rdma_rbuf	*rbufs;		/* own receive buffers */
+	struct nvme_command	*sqes;		/* ... and their capsules */
 	dma_addr_t		sqes_dma;
 	struct nvme_completion	*cqes;
 	dma_addr_t		cqes_dma;
@@ -177,6 +224,14 @@ struct nvmet_rdma_queue {
 	enum nvmet_rdma_qstate	state;
 	struct list_head	pending;	/* arrived before ESTABLISHED */
 	struct list_head	rw_wait;	/* waiting for rw_credits */
+	/*
+	 * SRQ only: slots without a buffer, and buffers taken from the SRQ
+	 * that have no slot (waiting for one, or left for the release work
+	 * to give back).
+	 */
+	struct list_head	free_slots;
+	struct list_head	held;
+	u32			held_nr;
 	u32			rw_credits;
 	u32			rw_budget;
 
@@ -192,6 +247,7 @@ enum nvmet_rdma_obj {
 	NVMET_RDMA_OBJ_DEV,
 	NVMET_RDMA_OBJ_QUEUE,
 	NVMET_RDMA_OBJ_SLOT,
+	NVMET_RDMA_OBJ_SRQ,
 	NVMET_RDMA_OBJ_NR,
 };
 
@@ -247,10 +303,13 @@ void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue);
 void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
 			     struct ib_device *ibdev);
 void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl);
+void nvmet_rdma_queues_exit(void);
+void nvmet_rdma_srqs_show(struct seq_file *m);
 
 /* nvmet_rdma_cmd.c */
 void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot);
-int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_rbuf_init(struct nvmet_rdma_rbuf *rb);
+int nvmet_rdma_post_recv(struct nvmet_rdma_rbuf *rb);
 void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_queue_response(struct nvmet_req *req);

@@ -19,9 +19,10 @@ static void nvmet_rdma_reject(struct rdma_cm_id *cm_id,
 	};
 
 	atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_REJECTS]);
-	pr_warn("port %d: rejecting connection from %pISpc: %s\n",
-		le16_to_cpu(port->nport->disc_addr.portid),
-		&cm_id->route.addr.dst_addr, nvme_rdma_cm_msg(sts));
+	/* Anyone may send connect requests, as fast as they like. */
+	pr_warn_ratelimited("port %d: rejecting connection from %pISpc: %s\n",
+			    le16_to_cpu(port->nport->disc_addr.portid),
+			    &cm_id->route.addr.dst_addr, nvme_rdma_cm_msg(sts));
 	rdma_reject(cm_id, &rej, sizeof(rej), IB_CM_REJ_CONSUMER_DEFINED);
 }
 
@@ -33,12 +34,16 @@ static int nvmet_rdma_accept(struct rdma_cm_id *cm_id,
 		.recfmt		= cpu_to_le16(NVME_RDMA_CM_FMT_1_0),
 		.crqsize	= cpu_to_le16(queue->depth),
 	};
+	/*
+	 * Our RDMA READs are bounded by what both ends can track.  The
+	 * device limit is an int that may exceed what the u8 field holds:
+	 * compare in int, narrow only the result (at most the host's u8).
+	 */
+	int rd_atom = max(queue->dev->ibdev->attrs.max_qp_init_rd_atom, 0);
 	struct rdma_conn_param param = {
 		.private_data		= &rep,
 		.private_data_len	= sizeof(rep),
-		/* Our RDMA READs are bounded by what both ends can track. */
-		.initiator_depth	= min_t(u8, req->initiator_depth,
-						queue->dev->ibdev->attrs.max_qp_init_rd_atom),
+		.initiator_depth	= min_t(int, req->initiator_depth, rd_atom),
 		.flow_control		= 1,
 		/*
 		 * The host reposts a receive only after handling our response;

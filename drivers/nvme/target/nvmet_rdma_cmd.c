@@ -15,12 +15,16 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc);
 static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc);
 
+void nvmet_rdma_rbuf_init(struct nvmet_rdma_rbuf *rb)
+{
+	rb->cqe.done = nvmet_rdma_recv_done;
+	rb->wr.wr_cqe = &rb->cqe;
+	rb->wr.sg_list = rb->sge;
+	INIT_LIST_HEAD(&rb->link);
+}
+
 void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot)
 {
-	slot->recv_cqe.done = nvmet_rdma_recv_done;
-	slot->recv_wr.wr_cqe = &slot->recv_cqe;
-	slot->recv_wr.sg_list = slot->recv_sge;
-
 	slot->send_cqe.done = nvmet_rdma_send_done;
 	slot->send_wr.wr_cqe = &slot->send_cqe;
 	slot->send_wr.sg_list = &slot->send_sge;
@@ -31,17 +35,28 @@ void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot)
 	INIT_LIST_HEAD(&slot->link);
 }
 
-int nvmet_rdma_post_recv(struct nvmet_rdma_slot *slot)
+int nvmet_rdma_post_recv(struct nvmet_rdma_rbuf *rb)
 {
-	struct nvmet_rdma_queue *queue = slot->queue;
-	struct ib_device *ibdev = queue->dev->ibdev;
+	struct ib_device *ibdev;
 	int i;
 
-	for (i = 0; i < slot->recv_wr.num_sge; i++)
-		ib_dma_sync_single_for_device(ibdev, slot->recv_sge[i].addr,
-					      slot->recv_sge[i].length,
+	ibdev = rb->srq ? rb->srq->dev->ibdev : rb->slot->queue->dev->ibdev;
+	for (i = 0; i < rb->wr.num_sge; i++)
+		ib_dma_sync_single_for_device(ibdev, rb->sge[i].addr,
+					      rb->sge[i].length,
 					      DMA_FROM_DEVICE);
-	return ib_post_recv(queue->qp, &slot->recv_wr, NULL);
+	if (rb->srq)
+		return ib_post_srq_recv(rb->srq->srq, &rb->wr, NULL);
+	return ib_post_recv(rb->slot->queue->qp, &rb->wr, NULL);
+}
+
+/* Lend @rb to @slot; queue->lock held or the slot not shared yet. */
+static void nvmet_rdma_slot_attach(struct nvmet_rdma_slot *slot,
+				   struct nvmet_rdma_rbuf *rb)
+{
+	slot->rb = rb;
+	slot->sqe = rb->sqe;
+	slot->recv_len = rb->len;
 }
 
 static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
@@ -123,11 +138,15 @@ void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot)
 
 /*
  * The command in @slot is over: give back what it held and hand the
- * buffer to the receive queue again, unless the queue is closing.
+ * buffer to the receive queue again, unless the queue is closing (the
+ * release work returns shared buffers then).  A slot of a queue on an
+ * SRQ goes on with the oldest capsule that was waiting for a slot, if
+ * any, or back to the free list.
  */
 static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
+	struct nvmet_rdma_rbuf *rb = slot->rb, *backlog = NULL;
 	struct nvmet_rdma_slot *next, *tmp;
 	unsigned long flags;
 	LIST_HEAD(ready);
@@ -142,13 +161,27 @@ static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	if (!list_empty(&queue->rw_wait))
 		nvmet_rdma_take_waiters(queue, &ready);
 	live = queue->state == NVMET_RDMA_Q_LIVE;
+	if (queue->srq && live) {
+		slot->rb = NULL;
+		backlog = list_first_entry_or_null(&queue->held,
+						   struct nvmet_rdma_rbuf, link);
+		if (backlog) {
+			list_del_init(&backlog->link);
+			queue->held_nr--;
+			nvmet_rdma_slot_attach(slot, backlog);
+		} else {
+			list_add_tail(&slot->link, &queue->free_slots);
+		}
+	}
 	spin_unlock_irqrestore(&queue->lock, flags);
 
-	if (live && nvmet_rdma_post_recv(slot)) {
-		pr_err("queue %d (qid %u): cannot repost a receive, closing\n",
-		       queue->idx, queue->qid);
+	if (live && nvmet_rdma_post_recv(rb)) {
+		pr_err_ratelimited("queue %d (qid %u): cannot repost a receive, closing\n",
+				   queue->idx, queue->qid);
 		nvmet_rdma_queue_close(queue);
 	}
+	if (backlog)
+		nvmet_rdma_start_cmd(slot);
 
 	list_for_each_entry_safe(next, tmp, &ready, link) {
 		list_del_init(&next->link);
@@ -239,10 +272,10 @@ static u16 nvmet_rdma_map_incapsule(struct nvmet_rdma_slot *slot,
 	sg_init_table(slot->inline_sg, DIV_ROUND_UP(pgoff + len, PAGE_SIZE));
 	for (left = len; left; left -= chunk, pg++, pgoff = 0) {
 		chunk = min_t(u32, left, PAGE_SIZE - pgoff);
-		ib_dma_sync_single_for_cpu(ibdev, slot->recv_sge[1 + pg].addr,
-					   slot->recv_sge[1 + pg].length,
+		ib_dma_sync_single_for_cpu(ibdev, slot->rb->sge[1 + pg].addr,
+					   slot->rb->sge[1 + pg].length,
 					   DMA_FROM_DEVICE);
-		sg_set_page(&slot->inline_sg[n++], slot->inline_page[pg],
+		sg_set_page(&slot->inline_sg[n++], slot->rb->page[pg],
 			    chunk, pgoff);
 	}
 	req->sg = slot->inline_sg;
@@ -363,29 +396,101 @@ void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot)
 	nvmet_rdma_run_cmd(slot);
 }
 
-static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+/*
+ * Keep a shared buffer that will not be used for the release work to give
+ * back to the SRQ; a queue's own buffers stay with their slots anyway.
+ */
+static void nvmet_rdma_rbuf_park(struct nvmet_rdma_queue *queue,
+				 struct nvmet_rdma_rbuf *rb)
 {
-	struct nvmet_rdma_slot *slot =
-		container_of(wc->wr_cqe, struct nvmet_rdma_slot, recv_cqe);
-	struct nvmet_rdma_queue *queue = slot->queue;
 	unsigned long flags;
 
+	if (!rb->srq)
+		return;
+	spin_lock_irqsave(&queue->lock, flags);
+	list_add_tail(&rb->link, &queue->held);
+	spin_unlock_irqrestore(&queue->lock, flags);
+}
+
+/*
+ * A capsule from the SRQ needs a slot of its queue.  None is free only
+ * while responses are still completing after the host has seen them:
+ * the capsule waits for the next slot to finish.  A host that has more
+ * than twice its queue depth outstanding ignores flow control and would
+ * drain the SRQ that every other queue on the device relies on.
+ */
+static struct nvmet_rdma_slot *
+nvmet_rdma_srq_take_slot(struct nvmet_rdma_queue *queue,
+			 struct nvmet_rdma_rbuf *rb, bool *overrun)
+{
+	struct nvmet_rdma_slot *slot;
+
+	lockdep_assert_held(&queue->lock);
+	slot = list_first_entry_or_null(&queue->free_slots,
+					struct nvmet_rdma_slot, link);
+	if (slot) {
+		list_del_init(&slot->link);
+		nvmet_rdma_slot_attach(slot, rb);
+		return slot;
+	}
+	list_add_tail(&rb->link, &queue->held);
+	*overrun = ++queue->held_nr > queue->depth;
+	atomic64_inc(&queue->stats.srq_backlog);
+	return NULL;
+}
+
+static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_rbuf *rb =
+		container_of(wc->wr_cqe, struct nvmet_rdma_rbuf, cqe);
+	/* A shared buffer may come from any QP on the SRQ. */
+	struct nvmet_rdma_queue *queue =
+		rb->srq ? wc->qp->qp_context : rb->slot->queue;
+	struct nvmet_rdma_slot *slot = rb->slot;
+	bool overrun = false;
+	unsigned long flags;
+
+	if (rb->srq) {
+		atomic64_inc(&rb->srq->recvs);
+		atomic64_inc(&queue->stats.srq_recvs);
+	}
+	/*
+	 * Close before parking a bad buffer: only a live queue takes
+	 * waiting buffers from the held list.
+	 */
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		nvmet_rdma_wc_error(queue, wc, "receive");
+		nvmet_rdma_rbuf_park(queue, rb);
 		return;
 	}
 	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
-		pr_err("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
-		       queue->idx, queue->qid,
-		       &queue->peer, wc->byte_len);
+		/* The host decides how often: keep it from flooding the log. */
+		pr_err_ratelimited("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
+				   queue->idx, queue->qid, &queue->peer,
+				   wc->byte_len);
 		nvmet_rdma_queue_close(queue);
+		nvmet_rdma_rbuf_park(queue, rb);
 		return;
 	}
-	slot->recv_len = wc->byte_len;
-	ib_dma_sync_single_for_cpu(queue->dev->ibdev, slot->recv_sge[0].addr,
-				   slot->recv_sge[0].length, DMA_FROM_DEVICE);
+	rb->len = wc->byte_len;
+	ib_dma_sync_single_for_cpu(queue->dev->ibdev, rb->sge[0].addr,
+				   rb->sge[0].length, DMA_FROM_DEVICE);
 
 	spin_lock_irqsave(&queue->lock, flags);
+	if (rb->srq) {
+		slot = nvmet_rdma_srq_take_slot(queue, rb, &overrun);
+		if (!slot) {
+			spin_unlock_irqrestore(&queue->lock, flags);
+			if (unlikely(overrun)) {
+				pr_err_ratelimited("queue %d (qid %u, host %pISpc): more than %u commands outstanding, closing\n",
+						   queue->idx, queue->qid,
+						   &queue->peer, 2 * queue->depth);
+				nvmet_rdma_queue_close(queue);
+			}
+			return;
+		}
+	}
+	slot->recv_len = rb->len;
 	if (unlikely(queue->state != NVMET_RDMA_Q_LIVE)) {
 		/*
 		 * The host may send as soon as it has our REP, before we see

@@ -29,6 +29,38 @@ module_param_cb(max_queue_size, &nvmet_rdma_queue_size_ops,
 MODULE_PARM_DESC(max_queue_size,
 		 "largest I/O queue a host may create, 16-1024 (default 256); applies to new controllers and connections");
 
+bool nvmet_rdma_use_srq;
+module_param_named(use_srq, nvmet_rdma_use_srq, bool, 0444);
+MODULE_PARM_DESC(use_srq,
+		 "share receive buffers between the queues of an RDMA device (default off)");
+
+#define NVMET_RDMA_SRQ_SIZE_MIN		256
+#define NVMET_RDMA_SRQ_SIZE_MAX		65536
+
+unsigned int nvmet_rdma_srq_size = 1024;
+
+static int nvmet_rdma_set_srq_size(const char *val,
+				   const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, NVMET_RDMA_SRQ_SIZE_MIN,
+					NVMET_RDMA_SRQ_SIZE_MAX);
+
+	if (ret)
+		pr_err("srq_size %s refused: must be %d-%d\n", val,
+		       NVMET_RDMA_SRQ_SIZE_MIN, NVMET_RDMA_SRQ_SIZE_MAX);
+	return ret;
+}
+
+static const struct kernel_param_ops nvmet_rdma_srq_size_ops = {
+	.set	= nvmet_rdma_set_srq_size,
+	.get	= param_get_uint,
+};
+
+module_param_cb(srq_size, &nvmet_rdma_srq_size_ops, &nvmet_rdma_srq_size,
+		0444);
+MODULE_PARM_DESC(srq_size,
+		 "receive buffers per shared receive queue, 256-65536 (default 1024)");
+
 struct workqueue_struct *nvmet_rdma_wq;
 
 static u8 nvmet_rdma_get_mdts(const struct nvmet_ctrl *ctrl)
@@ -43,15 +75,15 @@ static u16 nvmet_rdma_get_max_queue_size(const struct nvmet_ctrl *ctrl)
 
 /*
  * msdbd and NVMF_KEYED_SGLS state what the RDMA binding itself mandates
- * (one keyed SGL data block per command).  Without
- * NVMF_METADATA_SUPPORTED nvmet core refuses to enable a port with
- * param_pi_enable set.
+ * (one keyed SGL data block per command).  NVMF_METADATA_SUPPORTED only
+ * makes nvmet core leave param_pi_enable to add_port, which refuses it
+ * naming the RDMA device (see nvmet_rdma_pi_refuse()).
  */
 const struct nvmet_fabrics_ops nvmet_rdma_ops = {
 	.owner			= THIS_MODULE,
 	.type			= NVMF_TRTYPE_RDMA,
 	.msdbd			= 1,
-	.flags			= NVMF_KEYED_SGLS,
+	.flags			= NVMF_KEYED_SGLS | NVMF_METADATA_SUPPORTED,
 	.add_port		= nvmet_rdma_add_port,
 	.remove_port		= nvmet_rdma_remove_port,
 	.queue_response		= nvmet_rdma_queue_response,
@@ -97,6 +129,7 @@ static void __exit nvmet_rdma_exit(void)
 	nvmet_unregister_transport(&nvmet_rdma_ops);
 	nvmet_rdma_client_unregister();
 	destroy_workqueue(nvmet_rdma_wq);
+	nvmet_rdma_queues_exit();
 	nvmet_rdma_stats_exit();
 }
 

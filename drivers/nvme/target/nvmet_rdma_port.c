@@ -148,6 +148,30 @@ static int nvmet_rdma_parse_addr(struct nvmet_rdma_port *port)
 	return ret;
 }
 
+/*
+ * We advertise NVMF_METADATA_SUPPORTED only so that nvmet core hands
+ * param_pi_enable to us instead of refusing it with a message that names
+ * no device: this transport moves no protection information, so a port
+ * asking for it is refused, saying which device it would have run on.
+ * Running it without PI would leave configfs showing PI enabled while
+ * hosts get namespaces without it.
+ */
+static int nvmet_rdma_pi_refuse(struct nvmet_rdma_port *port)
+{
+	struct ib_device *ibdev = port->listener->device;
+
+	if (!ibdev)
+		pr_err("port %d: T10-PI is not supported on %pISpc, which is no single RDMA device's address; refusing param_pi_enable\n",
+		       nvmet_rdma_port_id(port), &port->addr);
+	else if (!(ibdev->attrs.kernel_cap_flags & IBK_INTEGRITY_HANDOVER))
+		pr_err("port %d: T10-PI is not supported on %s (no signature offload); refusing param_pi_enable\n",
+		       nvmet_rdma_port_id(port), dev_name(&ibdev->dev));
+	else
+		pr_err("port %d: T10-PI is not supported on %s by this transport (not implemented); refusing param_pi_enable\n",
+		       nvmet_rdma_port_id(port), dev_name(&ibdev->dev));
+	return -EOPNOTSUPP;
+}
+
 int nvmet_rdma_add_port(struct nvmet_port *nport)
 {
 	struct nvmet_rdma_port *port;
@@ -183,6 +207,10 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 
 	mutex_lock(&port->lock);
 	ret = nvmet_rdma_listen(port, false);
+	if (!ret && nport->pi_enable) {
+		ret = nvmet_rdma_pi_refuse(port);
+		nvmet_rdma_unlisten(port);
+	}
 	mutex_unlock(&port->lock);
 	if (ret)
 		goto free;

@@ -10,17 +10,265 @@
 #include "nvmet_rdma.h"
 #include "nvmet_rdma_trace.h"
 
+#include <linux/completion.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
-#include <linux/wait.h>
 
 static LIST_HEAD(nvmet_rdma_devices);
 static DEFINE_IDA(nvmet_rdma_queue_ida);
-static DECLARE_WAIT_QUEUE_HEAD(nvmet_rdma_dev_waitq);
 
 /* Protects nvmet_rdma_devices, nvmet_rdma_queues and dev->removing. */
 DEFINE_MUTEX(nvmet_rdma_lock);
 LIST_HEAD(nvmet_rdma_queues);
+
+static void nvmet_rdma_rbuf_free(struct ib_device *ibdev,
+				 struct nvmet_rdma_rbuf *rb, unsigned int pages)
+{
+	unsigned int i;
+
+	for (i = 0; i < pages; i++) {
+		if (!rb->page[i])
+			break;
+		ib_dma_unmap_page(ibdev, rb->sge[1 + i].addr, PAGE_SIZE,
+				  DMA_FROM_DEVICE);
+		__free_page(rb->page[i]);
+		rb->page[i] = NULL;
+	}
+}
+
+/* @sqe is mapped already (in an array); @len bytes of in-capsule data. */
+static int nvmet_rdma_rbuf_setup(struct ib_device *ibdev, u32 lkey,
+				 struct nvmet_rdma_rbuf *rb,
+				 struct nvme_command *sqe, dma_addr_t sqe_dma,
+				 unsigned int pages, u32 len)
+{
+	unsigned int p;
+
+	rb->sqe = sqe;
+	rb->sge[0].addr = sqe_dma;
+	rb->sge[0].length = sizeof(*sqe);
+	rb->sge[0].lkey = lkey;
+
+	for (p = 0; p < pages; p++) {
+		struct page *page = alloc_page(GFP_KERNEL);
+		dma_addr_t dma;
+
+		if (!page)
+			goto fail;
+		dma = ib_dma_map_page(ibdev, page, 0, PAGE_SIZE,
+				      DMA_FROM_DEVICE);
+		if (ib_dma_mapping_error(ibdev, dma)) {
+			__free_page(page);
+			goto fail;
+		}
+		rb->page[p] = page;
+		rb->sge[1 + p].addr = dma;
+		rb->sge[1 + p].length = min_t(u32, len, PAGE_SIZE);
+		rb->sge[1 + p].lkey = lkey;
+		len -= rb->sge[1 + p].length;
+	}
+	nvmet_rdma_rbuf_init(rb);
+	rb->wr.num_sge = 1 + pages;
+	return 0;
+
+fail:
+	nvmet_rdma_rbuf_free(ibdev, rb, pages);
+	return -ENOMEM;
+}
+
+static void nvmet_rdma_srq_free(struct nvmet_rdma_srq *srq)
+{
+	struct ib_device *ibdev = srq->dev->ibdev;
+	u32 i;
+
+	/* Every QP on it is gone: no limit event can rearm the work now. */
+	cancel_delayed_work_sync(&srq->rearm_work);
+	if (srq->srq)
+		ib_destroy_srq(srq->srq);
+	if (srq->rbufs) {
+		for (i = 0; i < srq->size; i++)
+			nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], srq->pages);
+		kvfree(srq->rbufs);
+	}
+	if (srq->sqes_dma)
+		ib_dma_unmap_single(ibdev, srq->sqes_dma,
+				    srq->size * sizeof(*srq->sqes),
+				    DMA_FROM_DEVICE);
+	kvfree(srq->sqes);
+	kfree(srq);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, -1);
+}
+
+static void nvmet_rdma_srq_arm(struct nvmet_rdma_srq *srq)
+{
+	struct ib_srq_attr attr = { .srq_limit = srq->limit };
+	int ret;
+
+	ret = ib_modify_srq(srq->srq, &attr, IB_SRQ_LIMIT);
+	if (ret)
+		pr_warn_once("%s: cannot arm the SRQ limit event (%d)\n",
+			     dev_name(&srq->dev->ibdev->dev), ret);
+}
+
+static void nvmet_rdma_srq_rearm_work(struct work_struct *work)
+{
+	nvmet_rdma_srq_arm(container_of(to_delayed_work(work),
+					struct nvmet_rdma_srq, rearm_work));
+}
+
+/*
+ * Few posted buffers left: capsules beyond them meet RNR NAKs, which
+ * the hosts retry (we accept with rnr_retry_count 7, for ever).  That
+ * is flow control, not an error, but it costs latency: count it, say
+ * so, and arm the event again a little later rather than at once,
+ * which would fire again straight away while the SRQ is still low.
+ */
+static void nvmet_rdma_srq_event(struct ib_event *event, void *context)
+{
+	struct nvmet_rdma_srq *srq = context;
+
+	if (event->event == IB_EVENT_SRQ_LIMIT_REACHED) {
+		atomic64_inc(&srq->limit_events);
+		pr_warn_ratelimited("%s: fewer than %u of %u shared receive buffers posted; raise srq_size if this persists\n",
+				    dev_name(&srq->dev->ibdev->dev),
+				    srq->limit, srq->size);
+		schedule_delayed_work(&srq->rearm_work, HZ);
+		return;
+	}
+	pr_err_ratelimited("%s: SRQ event %s (%d)\n",
+			   dev_name(&srq->dev->ibdev->dev),
+			   ib_event_msg(event->event), event->event);
+}
+
+static struct nvmet_rdma_srq *
+nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
+{
+	struct ib_device *ibdev = dev->ibdev;
+	u32 lkey = dev->pd->local_dma_lkey;
+	struct ib_srq_init_attr attr = { };
+	struct nvmet_rdma_srq *srq;
+	dma_addr_t dma;
+	int ret = -ENOMEM;
+	u32 i;
+
+	srq = kzalloc(sizeof(*srq), GFP_KERNEL);
+	if (!srq)
+		return ERR_PTR(-ENOMEM);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, 1);
+	srq->dev = dev;
+	srq->pages = pages;
+	srq->size = min_t(u32, READ_ONCE(nvmet_rdma_srq_size),
+			  ibdev->attrs.max_srq_wr);
+	srq->limit = max_t(u32, srq->size / 16, 1);
+	INIT_DELAYED_WORK(&srq->rearm_work, nvmet_rdma_srq_rearm_work);
+
+	srq->sqes = kvcalloc(srq->size, sizeof(*srq->sqes), GFP_KERNEL);
+	if (!srq->sqes)
+		goto fail;
+	dma = ib_dma_map_single(ibdev, srq->sqes,
+				srq->size * sizeof(*srq->sqes),
+				DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma))
+		goto fail;
+	srq->sqes_dma = dma;
+	srq->rbufs = kvcalloc(srq->size, sizeof(*srq->rbufs), GFP_KERNEL);
+	if (!srq->rbufs)
+		goto fail;
+	for (i = 0; i < srq->size; i++) {
+		/* Whole pages: queues of every inline size up to them share it. */
+		ret = nvmet_rdma_rbuf_setup(ibdev, lkey, &srq->rbufs[i],
+					    &srq->sqes[i],
+					    dma + i * sizeof(*srq->sqes),
+					    pages, pages * PAGE_SIZE);
+		if (ret)
+			goto fail;
+		srq->rbufs[i].srq = srq;
+	}
+
+	attr.event_handler = nvmet_rdma_srq_event;
+	attr.srq_context = srq;
+	attr.srq_type = IB_SRQT_BASIC;
+	attr.attr.max_wr = srq->size;
+	attr.attr.max_sge = 1 + pages;
+	srq->srq = ib_create_srq(dev->pd, &attr);
+	if (IS_ERR(srq->srq)) {
+		ret = PTR_ERR(srq->srq);
+		srq->srq = NULL;
+		goto fail;
+	}
+	for (i = 0; i < srq->size; i++) {
+		ret = nvmet_rdma_post_recv(&srq->rbufs[i]);
+		if (ret)
+			goto fail;
+	}
+	nvmet_rdma_srq_arm(srq);
+	pr_info("%s: shared receive queue of %u buffers, %u bytes in-capsule data each\n",
+		dev_name(&ibdev->dev), srq->size, pages * (u32)PAGE_SIZE);
+	return srq;
+
+fail:
+	nvmet_rdma_srq_free(srq);
+	return ERR_PTR(ret);
+}
+
+/*
+ * The SRQ for queues with @pages of in-capsule buffer, created on first
+ * use; NULL means per-queue receive buffers.  A device without SRQs is
+ * said so once; other failures are retried by the next queue.
+ */
+static struct nvmet_rdma_srq *nvmet_rdma_srq_get(struct nvmet_rdma_dev *dev,
+						 unsigned int pages)
+{
+	struct ib_device *ibdev = dev->ibdev;
+	struct nvmet_rdma_srq *srq;
+
+	mutex_lock(&nvmet_rdma_lock);
+	srq = dev->srqs[pages];
+	if (srq || dev->no_srq)
+		goto out;
+	if (!ibdev->attrs.max_srq || ibdev->attrs.max_srq_sge < 1 + pages) {
+		pr_warn("%s: no shared receive queue with %u SGEs (max_srq %d, max_srq_sge %d), using per-queue receives\n",
+			dev_name(&ibdev->dev), 1 + pages, ibdev->attrs.max_srq,
+			ibdev->attrs.max_srq_sge);
+		dev->no_srq = true;
+		goto out;
+	}
+	srq = nvmet_rdma_srq_create(dev, pages);
+	if (IS_ERR(srq)) {
+		pr_warn_ratelimited("%s: cannot create a shared receive queue (%ld), using per-queue receives\n",
+				    dev_name(&ibdev->dev), PTR_ERR(srq));
+		if (PTR_ERR(srq) == -EOPNOTSUPP)
+			dev->no_srq = true;
+		srq = NULL;
+		goto out;
+	}
+	dev->srqs[pages] = srq;
+out:
+	mutex_unlock(&nvmet_rdma_lock);
+	return srq;
+}
+
+/* debugfs: one line per SRQ. */
+void nvmet_rdma_srqs_show(struct seq_file *m)
+{
+	struct nvmet_rdma_srq *srq;
+	struct nvmet_rdma_dev *dev;
+	unsigned int p;
+
+	mutex_lock(&nvmet_rdma_lock);
+	list_for_each_entry(dev, &nvmet_rdma_devices, entry) {
+		for (p = 0; p < ARRAY_SIZE(dev->srqs); p++) {
+			srq = dev->srqs[p];
+			if (!srq)
+				continue;
+			seq_printf(m, "%s inline %lu size %u receives %lld limit_events %lld\n",
+				   dev_name(&dev->ibdev->dev), p * PAGE_SIZE,
+				   srq->size, atomic64_read(&srq->recvs),
+				   atomic64_read(&srq->limit_events));
+		}
+	}
+	mutex_unlock(&nvmet_rdma_lock);
+}
 
 struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
 {
@@ -67,15 +315,24 @@ static void nvmet_rdma_dev_free(struct kref *ref)
 {
 	struct nvmet_rdma_dev *dev =
 		container_of(ref, struct nvmet_rdma_dev, ref);
+	struct completion *gone;
+	unsigned int p;
 
+	/* The last queue is gone, so are the QPs on the SRQs. */
+	for (p = 0; p < ARRAY_SIZE(dev->srqs); p++)
+		if (dev->srqs[p])
+			nvmet_rdma_srq_free(dev->srqs[p]);
 	/* The PD goes before the device can be seen gone (see drain). */
 	ib_dealloc_pd(dev->pd);
 	list_del(&dev->entry);
+	/* Set under this lock by a drain, which waits until it completes. */
+	gone = dev->gone;
 	mutex_unlock(&nvmet_rdma_lock);
 
 	kfree(dev);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_DEV, -1);
-	wake_up_all(&nvmet_rdma_dev_waitq);
+	if (gone)
+		complete(gone);
 }
 
 void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev)
@@ -83,39 +340,36 @@ void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev)
 	kref_put_mutex(&dev->ref, nvmet_rdma_dev_free, &nvmet_rdma_lock);
 }
 
-static bool nvmet_rdma_dev_present(struct ib_device *ibdev)
+/*
+ * The RDMA device is being unregistered: refuse new queues on it, close
+ * the ones it has and wait until none holds its PD any more.  Marking and
+ * closing under one lock hold means no queue can slip in between.  There
+ * is at most one object per ib_device (nvmet_rdma_dev_get() reuses it, or
+ * refuses while it is being removed), and one listed has references: its
+ * release, whenever the last queue drops it, completes @gone.
+ */
+void nvmet_rdma_dev_drain(struct ib_device *ibdev)
 {
+	DECLARE_COMPLETION_ONSTACK(gone);
+	struct nvmet_rdma_queue *queue;
 	struct nvmet_rdma_dev *dev;
 	bool found = false;
 
 	mutex_lock(&nvmet_rdma_lock);
-	list_for_each_entry(dev, &nvmet_rdma_devices, entry)
-		found |= dev->ibdev == ibdev;
-	mutex_unlock(&nvmet_rdma_lock);
-	return found;
-}
-
-/*
- * The RDMA device is being unregistered: refuse new queues on it, close
- * the ones it has and wait until none holds its PD any more.  Marking and
- * closing under one lock hold means no queue can slip in between.
- */
-void nvmet_rdma_dev_drain(struct ib_device *ibdev)
-{
-	struct nvmet_rdma_queue *queue;
-	struct nvmet_rdma_dev *dev;
-
-	mutex_lock(&nvmet_rdma_lock);
-	list_for_each_entry(dev, &nvmet_rdma_devices, entry)
-		if (dev->ibdev == ibdev)
-			dev->removing = true;
+	list_for_each_entry(dev, &nvmet_rdma_devices, entry) {
+		if (dev->ibdev != ibdev)
+			continue;
+		dev->removing = true;
+		dev->gone = &gone;
+		found = true;
+	}
 	list_for_each_entry(queue, &nvmet_rdma_queues, entry)
 		if (queue->dev->ibdev == ibdev)
 			nvmet_rdma_queue_close(queue);
 	mutex_unlock(&nvmet_rdma_lock);
 
-	flush_workqueue(nvmet_rdma_wq);
-	wait_event(nvmet_rdma_dev_waitq, !nvmet_rdma_dev_present(ibdev));
+	if (found)
+		wait_for_completion(&gone);
 }
 
 static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
@@ -144,73 +398,43 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 		nvmet_rdma_queue_close(queue);
 		break;
 	default:
-		pr_err("queue %d (qid %u): QP event %s (%d)\n", queue->idx,
-		       queue->qid, ib_event_msg(event->event), event->event);
+		pr_err_ratelimited("queue %d (qid %u): QP event %s (%d)\n",
+				   queue->idx, queue->qid,
+				   ib_event_msg(event->event), event->event);
 		break;
-	}
-}
-
-static void nvmet_rdma_slot_free_pages(struct nvmet_rdma_queue *queue,
-				       struct nvmet_rdma_slot *slot)
-{
-	unsigned int i;
-
-	for (i = 0; i < queue->inline_pages; i++) {
-		if (!slot->inline_page[i])
-			break;
-		ib_dma_unmap_page(queue->dev->ibdev, slot->recv_sge[1 + i].addr,
-				  PAGE_SIZE, DMA_FROM_DEVICE);
-		__free_page(slot->inline_page[i]);
-		slot->inline_page[i] = NULL;
 	}
 }
 
 static int nvmet_rdma_slot_setup(struct nvmet_rdma_queue *queue,
 				 struct nvmet_rdma_slot *slot, unsigned int i)
 {
-	struct ib_device *ibdev = queue->dev->ibdev;
 	u32 lkey = queue->dev->pd->local_dma_lkey;
-	u32 left = queue->inline_size;
-	unsigned int p;
+	struct nvmet_rdma_rbuf *rb;
+	int ret;
 
 	slot->queue = queue;
-	slot->sqe = &queue->sqes[i];
 	slot->cqe = &queue->cqes[i];
-
-	slot->recv_sge[0].addr = queue->sqes_dma + i * sizeof(*slot->sqe);
-	slot->recv_sge[0].length = sizeof(*slot->sqe);
-	slot->recv_sge[0].lkey = lkey;
-
-	for (p = 0; p < queue->inline_pages; p++) {
-		struct page *page = alloc_page(GFP_KERNEL);
-		dma_addr_t dma;
-
-		if (!page)
-			goto fail;
-		dma = ib_dma_map_page(ibdev, page, 0, PAGE_SIZE,
-				      DMA_FROM_DEVICE);
-		if (ib_dma_mapping_error(ibdev, dma)) {
-			__free_page(page);
-			goto fail;
-		}
-		slot->inline_page[p] = page;
-		slot->recv_sge[1 + p].addr = dma;
-		slot->recv_sge[1 + p].length = min_t(u32, left, PAGE_SIZE);
-		slot->recv_sge[1 + p].lkey = lkey;
-		left -= slot->recv_sge[1 + p].length;
-	}
-
 	slot->send_sge.addr = queue->cqes_dma + i * sizeof(*slot->cqe);
 	slot->send_sge.length = sizeof(*slot->cqe);
 	slot->send_sge.lkey = lkey;
-
 	nvmet_rdma_slot_init(slot);
-	slot->recv_wr.num_sge = 1 + queue->inline_pages;
-	return 0;
 
-fail:
-	nvmet_rdma_slot_free_pages(queue, slot);
-	return -ENOMEM;
+	if (queue->srq) {
+		list_add_tail(&slot->link, &queue->free_slots);
+		return 0;
+	}
+
+	rb = &queue->rbufs[i];
+	ret = nvmet_rdma_rbuf_setup(queue->dev->ibdev, lkey, rb,
+				    &queue->sqes[i],
+				    queue->sqes_dma + i * sizeof(*rb->sqe),
+				    queue->inline_pages, queue->inline_size);
+	if (ret)
+		return ret;
+	rb->slot = slot;
+	slot->rb = rb;
+	slot->sqe = rb->sqe;
+	return 0;
 }
 
 /* Frees what nvmet_rdma_bufs_alloc() set up, whatever point it reached. */
@@ -220,11 +444,16 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 	unsigned int i;
 
 	if (queue->slots) {
-		for (i = 0; i < queue->nr_slots; i++)
-			nvmet_rdma_slot_free_pages(queue, &queue->slots[i]);
 		kvfree(queue->slots);
 		queue->slots = NULL;
 		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->nr_slots);
+	}
+	if (queue->rbufs) {
+		for (i = 0; i < queue->nr_slots; i++)
+			nvmet_rdma_rbuf_free(ibdev, &queue->rbufs[i],
+					     queue->inline_pages);
+		kvfree(queue->rbufs);
+		queue->rbufs = NULL;
 	}
 	if (queue->cqes_dma)
 		ib_dma_unmap_single(ibdev, queue->cqes_dma,
@@ -244,7 +473,8 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 
 /*
  * SQEs and CQEs of a queue live in two arrays, each mapped once, rather
- * than as one small mapping per entry.
+ * than as one small mapping per entry.  A queue on an SRQ has no SQEs or
+ * receive buffers of its own.
  */
 static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 {
@@ -254,19 +484,28 @@ static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 	dma_addr_t dma;
 	unsigned int i;
 
-	queue->sqes = kzalloc(sqes_len, GFP_KERNEL);
 	queue->cqes = kzalloc(cqes_len, GFP_KERNEL);
-	if (!queue->sqes || !queue->cqes)
+	if (!queue->cqes)
 		goto fail;
-
-	dma = ib_dma_map_single(ibdev, queue->sqes, sqes_len, DMA_FROM_DEVICE);
-	if (ib_dma_mapping_error(ibdev, dma))
-		goto fail;
-	queue->sqes_dma = dma;
 	dma = ib_dma_map_single(ibdev, queue->cqes, cqes_len, DMA_TO_DEVICE);
 	if (ib_dma_mapping_error(ibdev, dma))
 		goto fail;
 	queue->cqes_dma = dma;
+
+	if (!queue->srq) {
+		queue->sqes = kzalloc(sqes_len, GFP_KERNEL);
+		if (!queue->sqes)
+			goto fail;
+		dma = ib_dma_map_single(ibdev, queue->sqes, sqes_len,
+					DMA_FROM_DEVICE);
+		if (ib_dma_mapping_error(ibdev, dma))
+			goto fail;
+		queue->sqes_dma = dma;
+		queue->rbufs = kvcalloc(queue->nr_slots,
+					sizeof(*queue->rbufs), GFP_KERNEL);
+		if (!queue->rbufs)
+			goto fail;
+	}
 
 	queue->slots = kvcalloc(queue->nr_slots, sizeof(*queue->slots),
 				GFP_KERNEL);
@@ -297,6 +536,9 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	 * WRs of both work queues.
 	 */
 	queue->cq_size = 3 * queue->nr_slots + 2;
+	/* On an SRQ, up to depth more capsules may wait for a slot. */
+	if (queue->srq)
+		queue->cq_size += queue->depth;
 	vector = atomic_inc_return(&queue->dev->next_vector) %
 		 ibdev->num_comp_vectors;
 	queue->cq = ib_cq_pool_get(ibdev, queue->cq_size, vector,
@@ -320,8 +562,12 @@ static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 				     ibdev->attrs.max_qp_wr);
 	attr.cap.max_rdma_ctxs = queue->nr_slots * factor;
 	attr.cap.max_send_sge = ibdev->attrs.max_send_sge;
-	attr.cap.max_recv_wr = queue->nr_slots + 1;
-	attr.cap.max_recv_sge = 1 + queue->inline_pages;
+	if (queue->srq) {
+		attr.srq = queue->srq->srq;
+	} else {
+		attr.cap.max_recv_wr = queue->nr_slots + 1;
+		attr.cap.max_recv_sge = 1 + queue->inline_pages;
+	}
 	attr.qp_type = IB_QPT_RC;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
 	attr.send_cq = queue->cq;
@@ -358,6 +604,36 @@ put_cq:
 }
 
 /*
+ * Once the QP is drained, no completion can reach this queue's slots:
+ * every buffer it took from the SRQ, in a slot or waiting for one, goes
+ * back, since the SRQ and the other queues on it live on.
+ */
+static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
+{
+	struct nvmet_rdma_rbuf *rb, *tmp;
+	unsigned int i;
+	LIST_HEAD(back);
+
+	if (!queue->srq)
+		return;
+	for (i = 0; queue->slots && i < queue->nr_slots; i++) {
+		rb = queue->slots[i].rb;
+		queue->slots[i].rb = NULL;
+		if (rb)
+			list_add_tail(&rb->link, &back);
+	}
+	list_splice_tail_init(&queue->held, &back);
+	queue->held_nr = 0;
+	list_for_each_entry_safe(rb, tmp, &back, link) {
+		list_del_init(&rb->link);
+		if (nvmet_rdma_post_recv(rb))
+			pr_err_ratelimited("queue %d: cannot give a receive back to the SRQ of %s\n",
+					   queue->idx,
+					   dev_name(&queue->dev->ibdev->dev));
+	}
+}
+
+/*
  * Undo nvmet_rdma_queue_create() and whatever ran on the queue since.
  * The release work destroys the rdma_cm id before calling this, so no
  * CM handler (which may start commands on ESTABLISHED) can post to the
@@ -376,6 +652,7 @@ static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 		ib_drain_qp(queue->qp);
 		for (i = 0; queue->slots && i < queue->nr_slots; i++)
 			nvmet_rdma_slot_reclaim(&queue->slots[i]);
+		nvmet_rdma_srq_give_back(queue);
 		if (queue->cm_id)
 			rdma_destroy_qp(queue->cm_id);
 		else
@@ -489,6 +766,8 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	INIT_LIST_HEAD(&queue->entry);
 	INIT_LIST_HEAD(&queue->pending);
 	INIT_LIST_HEAD(&queue->rw_wait);
+	INIT_LIST_HEAD(&queue->free_slots);
+	INIT_LIST_HEAD(&queue->held);
 	spin_lock_init(&queue->lock);
 	queue->state = NVMET_RDMA_Q_CONNECTING;
 	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
@@ -515,6 +794,8 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	if (ret)
 		goto destroy_sq;
 
+	if (READ_ONCE(nvmet_rdma_use_srq))
+		queue->srq = nvmet_rdma_srq_get(dev, queue->inline_pages);
 	ret = nvmet_rdma_bufs_alloc(queue);
 	if (ret)
 		goto destroy_sq;
@@ -522,8 +803,8 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	if (ret)
 		goto destroy_sq;
 
-	for (i = 0; i < queue->nr_slots; i++) {
-		ret = nvmet_rdma_post_recv(&queue->slots[i]);
+	for (i = 0; !queue->srq && i < queue->nr_slots; i++) {
+		ret = nvmet_rdma_post_recv(&queue->rbufs[i]);
 		if (ret) {
 			pr_err("queue %d: cannot post receive %u (%d)\n",
 			       queue->idx, i, ret);
@@ -634,7 +915,7 @@ void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
 	list_for_each_entry(queue, &nvmet_rdma_queues, entry) {
 		if (nport && queue->nport != nport)
 			continue;
-		if (ctrl && queue->nvme_sq.ctrl != ctrl)
+		if (ctrl && READ_ONCE(queue->nvme_sq.ctrl) != ctrl)
 			continue;
 		if (ibdev && queue->dev->ibdev != ibdev)
 			continue;
@@ -646,4 +927,10 @@ void nvmet_rdma_close_queues(struct nvmet_port *nport, struct nvmet_ctrl *ctrl,
 void nvmet_rdma_delete_ctrl(struct nvmet_ctrl *ctrl)
 {
 	nvmet_rdma_close_queues(NULL, ctrl, NULL);
+}
+
+/* Module exit: every queue is gone by now (the ib_client waited). */
+void nvmet_rdma_queues_exit(void)
+{
+	ida_destroy(&nvmet_rdma_queue_ida);
 }

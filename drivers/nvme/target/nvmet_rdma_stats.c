@@ -25,6 +25,7 @@ static const char * const nvmet_rdma_obj_names[NVMET_RDMA_OBJ_NR] = {
 	[NVMET_RDMA_OBJ_DEV]		= "devices",
 	[NVMET_RDMA_OBJ_QUEUE]		= "queues",
 	[NVMET_RDMA_OBJ_SLOT]		= "slots",
+	[NVMET_RDMA_OBJ_SRQ]		= "srqs",
 };
 
 static const char * const nvmet_rdma_gstat_names[NVMET_RDMA_GS_NR] = {
@@ -57,11 +58,12 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 {
 	struct nvmet_rdma_queue *queue = m->private;
 	struct nvmet_rdma_qstats *st = &queue->stats;
+	/* Set by the connect command at any time; read the pointer once. */
+	struct nvmet_ctrl *ctrl = READ_ONCE(queue->nvme_sq.ctrl);
 	int i;
 
 	seq_printf(m, "host %pISpc\nqid %u\ncntlid %d\nstate %s\n",
-		   &queue->peer, queue->qid,
-		   queue->nvme_sq.ctrl ? queue->nvme_sq.ctrl->cntlid : -1,
+		   &queue->peer, queue->qid, ctrl ? ctrl->cntlid : -1,
 		   nvmet_rdma_qstate_names[READ_ONCE(queue->state)]);
 	seq_printf(m, "depth %u\nslots %u\ninline_size %u\nrw_budget %u\nrw_credits %u\n",
 		   queue->depth, queue->nr_slots, queue->inline_size, queue->rw_budget,
@@ -72,6 +74,9 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 		   atomic64_read(&st->bytes_in), atomic64_read(&st->bytes_out));
 	seq_printf(m, "sgl_errors %lld\nrw_waits %lld\n",
 		   atomic64_read(&st->sgl_errors), atomic64_read(&st->rw_waits));
+	seq_printf(m, "srq %s\nsrq_receives %lld\nsrq_backlog %lld\n",
+		   queue->srq ? "yes" : "no", atomic64_read(&st->srq_recvs),
+		   atomic64_read(&st->srq_backlog));
 	for (i = 0; i <= IB_WC_GENERAL_ERR; i++) {
 		s64 n = atomic64_read(&st->wc_errors[i]);
 
@@ -82,6 +87,13 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(nvmet_rdma_queue);
+
+static int nvmet_rdma_srqs_dbg_show(struct seq_file *m, void *unused)
+{
+	nvmet_rdma_srqs_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nvmet_rdma_srqs_dbg);
 
 void nvmet_rdma_stats_queue_add(struct nvmet_rdma_queue *queue)
 {
@@ -103,6 +115,8 @@ void nvmet_rdma_stats_init(void)
 	nvmet_rdma_dbg_root = debugfs_create_dir("nvmet_rdma", NULL);
 	debugfs_create_file("objects", 0400, nvmet_rdma_dbg_root, NULL,
 			    &nvmet_rdma_objects_fops);
+	debugfs_create_file("srqs", 0400, nvmet_rdma_dbg_root, NULL,
+			    &nvmet_rdma_srqs_dbg_fops);
 	nvmet_rdma_dbg_queues = debugfs_create_dir("queues",
 						   nvmet_rdma_dbg_root);
 }
