@@ -397,18 +397,25 @@ static void nrh_stop_ctrl(struct nvme_ctrl *nctrl)
 }
 
 static const struct nvme_ctrl_ops nrh_ctrl_ops = {
+	/* sysfs "transport" and nvme-cli show this name. */
 	.name			= "rdma",
 	.module			= THIS_MODULE,
 	.flags			= NVME_F_FABRICS,
-	.reg_read32		= nvmf_reg_read32,
-	.reg_read64		= nvmf_reg_read64,
-	.reg_write32		= nvmf_reg_write32,
+	/*
+	 * Fabrics has no register BAR: registers are properties that
+	 * Property Get/Set commands carry, which nvme-fabrics implements
+	 * for every transport, as it does the sysfs address string.
+	 */
+	.get_address		= nvmf_get_address,
 	.subsystem_reset	= nvmf_subsystem_reset,
+	.reg_write32		= nvmf_reg_write32,
+	.reg_read64		= nvmf_reg_read64,
+	.reg_read32		= nvmf_reg_read32,
+	/* The controller's lifecycle is ours. */
+	.stop_ctrl		= nrh_stop_ctrl,
+	.delete_ctrl		= nrh_delete_ctrl,
 	.free_ctrl		= nrh_free_ctrl,
 	.submit_async_event	= nrh_submit_async_event,
-	.delete_ctrl		= nrh_delete_ctrl,
-	.stop_ctrl		= nrh_stop_ctrl,
-	.get_address		= nvmf_get_address,
 };
 
 static bool nrh_ctrl_exists(struct nvmf_ctrl_options *opts)
@@ -460,6 +467,33 @@ static int nrh_parse_addresses(struct nrh_ctrl *ctrl,
 	}
 	if (!opts->duplicate_connect && nrh_ctrl_exists(opts))
 		return -EALREADY;
+	return 0;
+}
+
+/*
+ * The connect that "nvme connect" waits for. Only a controller that made
+ * it goes on the list that device removal and unload walk; until then its
+ * creator owns it alone.
+ */
+static int nrh_first_connect(struct nrh_ctrl *ctrl)
+{
+	struct nvme_ctrl *nctrl = &ctrl->ctrl;
+	int ret;
+
+	if (WARN_ON_ONCE(!nvme_change_ctrl_state(nctrl, NVME_CTRL_CONNECTING)))
+		return -EINTR;
+	ret = nrh_setup_ctrl(ctrl, true);
+	if (ret)	/* an NVMe status is no errno for the options writer */
+		return ret < 0 ? ret : -EIO;
+
+	mutex_lock(&nrh_ctrl_mutex);
+	list_add_tail(&ctrl->entry, &nrh_ctrl_list);
+	mutex_unlock(&nrh_ctrl_mutex);
+	/* Log parsers know nvme-core transports by this line's start. */
+	dev_info(nctrl->device,
+		 "new ctrl: NQN \"%s\", addr %pISpc, %u I/O queues of depth %u\n",
+		 nvmf_ctrl_subsysnqn(nctrl), &ctrl->dst_addr,
+		 nctrl->queue_count - 1, nctrl->sqsize + 1);
 	return 0;
 }
 
@@ -515,29 +549,14 @@ struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
 
 	/* From here on the last nvme_put_ctrl() frees through free_ctrl. */
 	nrh_debugfs_ctrl_add(ctrl);
-	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_CONNECTING)) {
-		WARN_ON_ONCE(1);
-		ret = -EINTR;
-		goto out_uninit;
+	ret = nrh_first_connect(ctrl);
+	if (ret) {
+		nvme_uninit_ctrl(&ctrl->ctrl);
+		nvme_put_ctrl(&ctrl->ctrl);
+		return ERR_PTR(ret);
 	}
-
-	ret = nrh_setup_ctrl(ctrl, true);
-	if (ret)
-		goto out_uninit;
-
-	dev_info(ctrl->ctrl.device, "new ctrl: NQN \"%s\", addr %pISpc\n",
-		 nvmf_ctrl_subsysnqn(&ctrl->ctrl), &ctrl->dst_addr);
-
-	mutex_lock(&nrh_ctrl_mutex);
-	list_add_tail(&ctrl->entry, &nrh_ctrl_list);
-	mutex_unlock(&nrh_ctrl_mutex);
 	return &ctrl->ctrl;
 
-out_uninit:
-	nvme_uninit_ctrl(&ctrl->ctrl);
-	nvme_put_ctrl(&ctrl->ctrl);
-	/* A positive NVMe status is no errno for the writer of the options. */
-	return ERR_PTR(ret > 0 ? -EIO : ret);
 out_free_queues:
 	for (i = 0; i < ctrl->max_queues; i++)
 		mutex_destroy(&ctrl->queues[i].lock);

@@ -24,21 +24,26 @@ LIST_HEAD(nrh_ctrl_list);
 
 /*
  * nvme-fabrics always accepts the transport-independent options (queue_size,
- * nr_io_queues, keep_alive_tmo, fast_io_fail_tmo, duplicate_connect, ...);
- * these are the ones RDMA adds on top, as in the 6.1 in-tree transport, so
- * that connect strings valid there are valid here.
- *
- * Not const: nvmf_register_transport() links it into its list.
+ * nr_io_queues, keep_alive_tmo, fast_io_fail_tmo, duplicate_connect, ...).
+ * RDMA adds the same set as the 6.1 in-tree transport, so that connect
+ * strings valid there are valid here; anything else nvme-fabrics refuses
+ * with "unknown parameter or missing value".
  */
+#define NRH_OPTS (NVMF_OPT_TRSVCID |		/* default 4420 */	\
+		  NVMF_OPT_HOST_TRADDR |	/* picks the device */	\
+		  NVMF_OPT_TOS |		/* rdma_set_service_type */ \
+		  NVMF_OPT_NR_WRITE_QUEUES |	/* a read queue map */	\
+		  NVMF_OPT_NR_POLL_QUEUES |	/* a polled queue map */ \
+		  NVMF_OPT_RECONNECT_DELAY |	/* recovery */		\
+		  NVMF_OPT_CTRL_LOSS_TMO)
+
+/* Not const: nvmf_register_transport() links it into its list. */
 static struct nvmf_transport_ops nvme_rdma_transport = {
-	.name		= "rdma",
 	.module		= THIS_MODULE,
-	.required_opts	= NVMF_OPT_TRADDR,
-	.allowed_opts	= NVMF_OPT_TRSVCID | NVMF_OPT_RECONNECT_DELAY |
-			  NVMF_OPT_HOST_TRADDR | NVMF_OPT_CTRL_LOSS_TMO |
-			  NVMF_OPT_NR_WRITE_QUEUES | NVMF_OPT_NR_POLL_QUEUES |
-			  NVMF_OPT_TOS,
+	.name		= "rdma",
 	.create_ctrl	= nrh_create_ctrl,
+	.required_opts	= NVMF_OPT_TRADDR,
+	.allowed_opts	= NRH_OPTS,
 };
 
 /* Nothing to set up per device: queues open what they need themselves. */
@@ -67,18 +72,18 @@ static int __init nvme_rdma_init_module(void)
 {
 	int ret;
 
+	/*
+	 * Device callbacks come first: a controller created the moment the
+	 * transport is registered must already be found by device removal.
+	 */
 	nrh_debugfs_init();
 	ret = ib_register_client(&nrh_ib_client);
-	if (ret)
-		goto out_debugfs;
-	ret = nvmf_register_transport(&nvme_rdma_transport);
-	if (ret)
-		goto out_client;
-	return 0;
-
-out_client:
-	ib_unregister_client(&nrh_ib_client);
-out_debugfs:
+	if (!ret) {
+		ret = nvmf_register_transport(&nvme_rdma_transport);
+		if (!ret)
+			return 0;
+		ib_unregister_client(&nrh_ib_client);
+	}
 	nrh_debugfs_exit();
 	return ret;
 }

@@ -73,24 +73,27 @@ static u16 nvmet_rdma_get_max_queue_size(const struct nvmet_ctrl *ctrl)
 	return READ_ONCE(nvmet_rdma_max_queue_size);
 }
 
-/*
- * msdbd and NVMF_KEYED_SGLS state what the RDMA binding itself mandates
- * (one keyed SGL data block per command).  NVMF_METADATA_SUPPORTED only
- * makes nvmet core leave param_pi_enable to add_port, which refuses it
- * naming the RDMA device (see nvmet_rdma_pi_refuse()).
- */
 const struct nvmet_fabrics_ops nvmet_rdma_ops = {
-	.owner			= THIS_MODULE,
 	.type			= NVMF_TRTYPE_RDMA,
-	.msdbd			= 1,
+	.owner			= THIS_MODULE,
+	/*
+	 * What the RDMA binding mandates: one keyed SGL data block per
+	 * command.  NVMF_METADATA_SUPPORTED only makes nvmet core leave
+	 * param_pi_enable to add_port, which refuses it naming the RDMA
+	 * device (see nvmet_rdma_pi_refuse()).
+	 */
 	.flags			= NVMF_KEYED_SGLS | NVMF_METADATA_SUPPORTED,
-	.add_port		= nvmet_rdma_add_port,
-	.remove_port		= nvmet_rdma_remove_port,
-	.queue_response		= nvmet_rdma_queue_response,
-	.delete_ctrl		= nvmet_rdma_delete_ctrl,
-	.disc_traddr		= nvmet_rdma_disc_traddr,
-	.get_mdts		= nvmet_rdma_get_mdts,
+	.msdbd			= 1,
+	/* Limits nvmet core advertises: MDTS and CAP.MQES. */
 	.get_max_queue_size	= nvmet_rdma_get_max_queue_size,
+	.get_mdts		= nvmet_rdma_get_mdts,
+	/* Ports and the address discovery reports for them. */
+	.disc_traddr		= nvmet_rdma_disc_traddr,
+	.remove_port		= nvmet_rdma_remove_port,
+	.add_port		= nvmet_rdma_add_port,
+	/* Controllers and the command path. */
+	.delete_ctrl		= nvmet_rdma_delete_ctrl,
+	.queue_response		= nvmet_rdma_queue_response,
 };
 
 static int __init nvmet_rdma_init(void)
