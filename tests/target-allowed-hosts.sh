@@ -34,15 +34,13 @@ dd if=$(host_ns '"$nqn"') of=/dev/null bs=4k count=256 iflag=direct status=none
 queues=$(on target 'ls /sys/kernel/debug/nvmet_rdma/queues | wc -l')
 echo "target queues of the allowed host: $queues"
 
-# nvme-cli 2.3 takes a second controller to the same address and
-# subsystem for a duplicate whatever its hostnqn ("already connected"),
-# so connects after the first say --duplicate-connect; the kernel tells
-# hosts apart by hostnqn anyway.
+# nvme-cli 2.3 would refuse the second hostnqn itself ("already
+# connected"): fabrics_connect writes to /dev/nvme-fabrics directly.
 progress "another hostnqn is refused"
 check target dmesg_mark
 check host '
 rc=0
-timeout 60 nvme connect -t rdma -a $TARGET_ADDR -s 4420 -n '"$nqn"' --hostnqn='"$bad"' --hostid='"$bad_id"' --duplicate-connect > /tmp/out 2>&1 || rc=$?
+timeout 60 bash -c ". /xfer/guest/lib.sh; fabrics_connect '"$nqn hostnqn=$bad hostid=$bad_id"'" > /tmp/out 2>&1 || rc=$?
 [ $rc != 0 ] || { echo "connect of an unlisted hostnqn succeeded"; exit 1; }
 [ $rc != 124 ] || { echo "connect of an unlisted hostnqn hung"; exit 1; }
 cat /tmp/out
@@ -65,7 +63,7 @@ check target '
 mkdir $NVMET/hosts/'"$bad"'
 ln -s $NVMET/hosts/'"$bad"' $NVMET/subsystems/'"$nqn"'/allowed_hosts/'"$bad"'
 '
-check host "host_connect $nqn --hostnqn=$bad --hostid=$bad_id --duplicate-connect"
+check host "fabrics_connect $nqn hostnqn=$bad hostid=$bad_id"
 check host '[ "$(host_ctrls '"$nqn"' | wc -l)" = 2 ]'
 check host "host_disconnect_wait $nqn"
 check target nvmet_clear

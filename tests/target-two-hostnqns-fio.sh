@@ -29,9 +29,9 @@ modprobe nvme_core multipath=N
 '
 
 progress "connect as A and as B"
-# nvme-cli 2.3 would take B's connect for a duplicate of A's ("already
-# connected") although the hostnqns differ: B says --duplicate-connect.
-check host "host_connect $nqn --hostnqn=$ha --hostid=$ia && host_connect $nqn --hostnqn=$hb --hostid=$ib --duplicate-connect"
+# nvme-cli 2.3 would refuse B's connect as a duplicate of A's ("already
+# connected") although the hostnqns differ: B goes through fabrics_connect.
+check host "host_connect $nqn --hostnqn=$ha --hostid=$ia && fabrics_connect $nqn hostnqn=$hb hostid=$ib"
 assert_module host "$HOST_IMPL" nvme_rdma
 # ctrl_of HOSTNQN: the controller that identity connected.
 ctrl_of='ctrl_of() { local c; for c in $(host_ctrls '"$nqn"'); do [ "$(cat /sys/class/nvme/$c/hostnqn)" != "$1" ] || echo $c; done; }'

@@ -163,6 +163,25 @@ host_connect() {
 	nvme connect -t "$TRANSPORT" -a "$TARGET_ADDR" -s 4420 -n "$nqn" "$@"
 }
 
+# fabrics_connect NQN [key=value...]: connect by writing the options to
+# /dev/nvme-fabrics, as nvme-cli does, for what this nvme-cli will not
+# pass: it refuses a second controller to the same address and subsystem
+# as "already connected" even when the hostnqn differs, --duplicate-connect
+# or not.  Prints the kernel's answer (instance=N,cntlid=M).
+fabrics_connect() {
+	local opts="nqn=$1,transport=$TRANSPORT,traddr=$TARGET_ADDR,trsvcid=4420" kv reply rc=0
+	shift
+	for kv in "$@"; do
+		opts="$opts,$kv"
+	done
+	modprobe nvme-fabrics
+	exec 3<> /dev/nvme-fabrics
+	echo "$opts" >&3 || rc=$?
+	[ $rc != 0 ] || read -r reply <&3 || rc=$?
+	exec 3>&-
+	[ $rc = 0 ] && echo "$reply"
+}
+
 # host_ns NQN [NSID]: the block device of a connected subsystem's namespace,
 # waiting up to 20 s for it to appear.
 host_ns() {
