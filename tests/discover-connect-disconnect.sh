@@ -29,10 +29,5 @@ dev=$(host_ns '"$nqn"')
 nvme list-subsys -o json > /tmp/subsys.json
 grep -q "\"Transport\" *: *\"$TRANSPORT\"" /tmp/subsys.json &&
 	grep -q "traddr=$TARGET_ADDR" /tmp/subsys.json || { cat /tmp/subsys.json; exit 1; }
-nvme disconnect -n '"$nqn"'
-for i in $(seq $((100 * TIMEOUT_SCALE))); do
-	[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && exit 0
-	sleep 0.1
-done
-echo "controller still present after disconnect"; exit 1
+host_disconnect_wait '"$nqn"'
 '

@@ -11,9 +11,7 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:fio-verify
-boot
-check target target_simple "$nqn"
-check host host_connect "$nqn"
+boot_connected "$nqn"
 [ "$TRANSPORT" = rdma ] && assert_module host "$HOST_IMPL" nvme_rdma
 [ "$TRANSPORT" = rdma ] && assert_module target "$TARGET_IMPL" nvmet_rdma
 progress "fio randrw verify"

@@ -5,7 +5,7 @@
 # option) are refused at once without leaving a controller behind.
 # topology: one
 # transport: rdma
-# impl: ours/intree
+# impl: ours/intree ours/ours
 # timeout: 900
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
@@ -14,8 +14,7 @@ boot
 check target target_simple "$nqn"
 
 # ctrl_of: the one controller of our subsystem.
-ctrl_of='c=$(ls -d /sys/class/nvme-subsystem/*/nvme[0-9]* | head -n 1); c=/sys/class/nvme/${c##*/}'
-gone='for i in $(seq 100); do [ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && break; sleep 0.1; done'
+ctrl_of='c=/sys/class/nvme/$(host_ctrls '"$nqn"')'
 
 progress "queue_size=32 nr_io_queues=1"
 check host "host_connect $nqn --queue-size=32 --nr-io-queues=1"
@@ -23,18 +22,18 @@ assert_module host ours nvme_rdma
 check host "$ctrl_of"'
 [ "$(cat $c/sqsize)" = 31 ] || { echo "sqsize $(cat $c/sqsize)"; exit 1; }
 [ "$(cat $c/queue_count)" = 2 ] || { echo "queue_count $(cat $c/queue_count)"; exit 1; }
-nvme disconnect -n '"$nqn"'
-'"$gone"
+'
+check host "host_disconnect_wait $nqn"
 
 progress "queue_size=1024 is clamped"
-check host "dmesg -c > /dev/null; host_connect $nqn --queue-size=1024"
+check host "dmesg_mark; host_connect $nqn --queue-size=1024"
 check host "$ctrl_of"'
 sq=$(cat $c/sqsize)
 [ $sq -lt 1023 ] && [ $sq -ge 127 ] || { echo "sqsize $sq"; exit 1; }
-dmesg | grep -q "using $((sq + 1))" || { echo "no clamp message"; dmesg | tail; exit 1; }
+dmesg_since | grep -q "using $((sq + 1))" || { echo "no clamp message"; dmesg_since | tail; exit 1; }
 dd if=$(host_ns '"$nqn"') of=/dev/null bs=4k count=256 iflag=direct 2>/dev/null
-nvme disconnect -n '"$nqn"'
-'"$gone"
+'
+check host "host_disconnect_wait $nqn"
 
 progress "invalid values are refused"
 check host '

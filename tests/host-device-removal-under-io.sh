@@ -9,22 +9,15 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-devrm
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn"
+boot_connected "$nqn"
 assert_module host ours nvme_rdma
-fio=$(on_bg host 'fio --name=load --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k --iodepth=16 --time_based --runtime=600 > /dev/null 2>&1 || true')
-sleep 5
+load_start "$nqn"
 progress "remove rxe0 under I/O"
 check host '
 start=$SECONDS
 timeout 120 rdma link delete rxe0 || { echo "rdma link delete failed or hung"; exit 1; }
 echo "device removed in $((SECONDS - start)) s"
-for i in $(seq 100); do
-	[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && exit 0
-	sleep 0.1
-done
-echo "controller still present after device removal"; exit 1
+wait_for 10 host_gone '"$nqn"' || { echo "controller still present after device removal"; exit 1; }
 '
-on_wait host "$fio" 120 > /dev/null || fail "fio did not end after device removal"
+on_wait host "$LOAD" 120 > /dev/null || fail "fio did not end after device removal"
 check host 'dmesg | grep -q "RDMA device rxe0 removed, deleting controller"'

@@ -9,12 +9,9 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-dead
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn --reconnect-delay=2 --ctrl-loss-tmo=600"
+boot_connected "$nqn" --reconnect-delay=2 --ctrl-loss-tmo=600
 assert_module host ours nvme_rdma
-fio=$(on_bg host 'fio --name=load --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k --iodepth=8 --time_based --runtime=600 > /dev/null 2>&1 || true')
-sleep 5
+load_start "$nqn" --iodepth=8
 progress "remove the target port"
 check target '
 rm $NVMET/ports/1/subsystems/'"$nqn"'
@@ -29,14 +26,5 @@ done
 echo "no reconnect attempt within 30 s"; dmesg | tail -n 20; exit 1
 '
 progress "disconnect"
-check host '
-start=$SECONDS
-timeout 60 nvme disconnect -n '"$nqn"' || { echo "disconnect failed or hung (rc $?)"; exit 1; }
-echo "disconnect took $((SECONDS - start)) s"
-for i in $(seq 100); do
-	[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && exit 0
-	sleep 0.1
-done
-echo "controller still present after disconnect"; exit 1
-'
-on_wait host "$fio" 120 > /dev/null || fail "fio did not end after disconnect"
+check host "host_disconnect_wait $nqn 60"
+on_wait host "$LOAD" 120 > /dev/null || fail "fio did not end after disconnect"

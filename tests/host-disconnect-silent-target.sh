@@ -10,23 +10,11 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-silent
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn"
+boot_connected "$nqn"
 assert_module host ours nvme_rdma
-fio=$(on_bg host 'fio --name=load --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k --iodepth=16 --time_based --runtime=600 > /dev/null 2>&1 || true')
-sleep 5
+load_start "$nqn"
 progress "target link down"
 check target 'ip link set dev0 down'
 progress "disconnect"
-check host '
-start=$SECONDS
-timeout 90 nvme disconnect -n '"$nqn"' || { echo "disconnect failed or hung (rc $?) after $((SECONDS - start)) s"; exit 1; }
-echo "disconnect took $((SECONDS - start)) s"
-for i in $(seq 100); do
-	[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && exit 0
-	sleep 0.1
-done
-echo "controller still present after disconnect"; exit 1
-'
-on_wait host "$fio" 120 > /dev/null || fail "fio did not end after disconnect"
+check host "host_disconnect_wait $nqn 90"
+on_wait host "$LOAD" 120 > /dev/null || fail "fio did not end after disconnect"

@@ -13,15 +13,7 @@
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-sizes
 boot
-check target '
-nullblk_load 1 1
-nvmet_subsys '"$nqn"'
-nvmet_ns '"$nqn"' 1 /dev/nullb0
-nvmet_port 1 rdma $TARGET_ADDR 4420
-nvmet_port 2 rdma $TARGET_ADDR 4421 param_inline_data_size=0
-nvmet_link 1 '"$nqn"'
-nvmet_link 2 '"$nqn"'
-'
+check target "target_nullb $nqn 1 && nvmet_port 2 rdma \$TARGET_ADDR 4421 param_inline_data_size=0 && nvmet_link 2 $nqn"
 for svc in 4420 4421; do
 	progress "port $svc: connect"
 	check host "modprobe nvme-fabrics; nvme connect -t rdma -a \$TARGET_ADDR -s $svc -n $nqn"

@@ -12,15 +12,7 @@ nqn=nqn.2024-01.io.nvmeof-rdma:host-mpath
 boot
 [ "$(on host 'modprobe nvme-fabrics; cat /sys/module/nvme_core/parameters/multipath')" = Y ] ||
 	skip "nvme_core multipath is off"
-check target '
-nullblk_load 1 1
-nvmet_subsys '"$nqn"'
-nvmet_ns '"$nqn"' 1 /dev/nullb0
-nvmet_port 1 rdma $TARGET_ADDR 4420
-nvmet_port 2 rdma $TARGET_ADDR 4421
-nvmet_link 1 '"$nqn"'
-nvmet_link 2 '"$nqn"'
-'
+check target "target_nullb $nqn 1 && nvmet_port 2 rdma \$TARGET_ADDR 4421 && nvmet_link 2 $nqn"
 check host "
 modprobe nvme-fabrics
 nvme connect -t rdma -a \$TARGET_ADDR -s 4420 -n $nqn

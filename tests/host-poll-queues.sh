@@ -9,9 +9,7 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-poll
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn --nr-io-queues=1 --nr-write-queues=1 --nr-poll-queues=1"
+boot_connected "$nqn" --nr-io-queues=1 --nr-write-queues=1 --nr-poll-queues=1
 assert_module host ours nvme_rdma
 check host '
 dmesg | grep -q "mapped 1 default, 1 read, 1 poll queues" || { dmesg | grep nvme; exit 1; }

@@ -10,26 +10,15 @@
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-dnr
 boot
-check target '
-nullblk_load 1 1
-nvmet_subsys '"$nqn"' $(cat /etc/nvme/hostnqn)
-nvmet_ns '"$nqn"' 1 /dev/nullb0
-nvmet_port 1 rdma $TARGET_ADDR 4420
-nvmet_link 1 '"$nqn"'
-'
+check target 'target_nullb '"$nqn"' 1 $(cat /etc/nvme/hostnqn)'
 check host "host_connect $nqn --reconnect-delay=1 --ctrl-loss-tmo=600"
 assert_module host ours nvme_rdma
 progress "revoke the host, reset"
 check target 'rm $NVMET/subsystems/'"$nqn"'/allowed_hosts/*'
 check host '
-c=$(ls -d /sys/class/nvme-subsystem/*/nvme[0-9]* | head -n 1)
 # The reset itself reports failure: the controller does not come back.
-nvme reset /dev/${c##*/} || true
-for i in $(seq 300); do
-	[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] && break
-	sleep 0.1
-done
-[ -z "$(ls /sys/class/nvme-subsystem 2>/dev/null)" ] || { echo "controller still there 30 s after the refused reconnect"; dmesg | grep nvme; exit 1; }
+nvme reset /dev/$(host_ctrls '"$nqn"') || true
+wait_for 30 host_gone '"$nqn"' || { echo "controller still there 30 s after the refused reconnect"; dmesg | grep nvme; exit 1; }
 dmesg | grep -q "do not retry" || { echo "no do-not-retry message"; dmesg | grep nvme; exit 1; }
 [ "$(dmesg | grep -c "reconnect attempt [0-9]*/")" -le 1 ] || { echo "kept reconnecting"; exit 1; }
 '

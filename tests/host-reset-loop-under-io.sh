@@ -8,9 +8,7 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-reset
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn"
+boot_connected "$nqn"
 assert_module host ours nvme_rdma
 progress "fio under resets"
 fio=$(on_bg host 'FIO_SIZE=16M fio_verify $(host_ns '"$nqn"') --rw=randrw --bsrange=4k-64k --iodepth=8 --time_based --runtime=600 --verify_backlog=64 --output-format=json > /xfer/fio.json || [ $? -ge 128 ]')

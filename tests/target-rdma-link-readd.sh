@@ -12,10 +12,8 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:link-readd
-boot
-check target target_simple "$nqn"
+boot_connected "$nqn" --reconnect-delay=2 --ctrl-loss-tmo=120
 assert_module target ours nvmet_rdma
-check host host_connect "$nqn" --reconnect-delay=2 --ctrl-loss-tmo=120
 check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=4k-64k --iodepth=8'
 progress "rdma link delete"
 check target 'timeout 60 rdma link delete rxe0'

@@ -10,13 +10,11 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:rmmod-connected
-boot
-check target target_simple "$nqn"
-assert_module target ours nvmet_rdma
 # A short reconnect budget so the host gives up on its own, too.
-check host host_connect "$nqn" --reconnect-delay=2 --ctrl-loss-tmo=10
+boot_connected "$nqn" --reconnect-delay=2 --ctrl-loss-tmo=10
+assert_module target ours nvmet_rdma
 progress "I/O in flight"
-io=$(on_bg host 'fio --name=bg --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k-64k --iodepth=16 --time_based --runtime=120 > /xfer/fio-bg.txt 2>&1 || rc=$?; echo "fio rc ${rc:-0}"')
+io=$(on_bg host 'rc=0; fio_load $(host_ns '"$nqn"') --bs=4k-64k --runtime=120 > /xfer/fio-bg.txt 2>&1 || rc=$?; echo "fio rc $rc"')
 sleep 5
 progress "remove port and rmmod"
 check target 'nvmet_clear && timeout 60 rmmod nvmet_rdma'

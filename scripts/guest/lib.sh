@@ -136,12 +136,50 @@ target_simple() {
 	nvmet_link 1 "$nqn"
 }
 
+# target_nullb NQN COUNT [HOST...]: subsystem NQN with COUNT memory-backed
+# null_blk namespaces (NSIDs 1..COUNT, each on the next null_blk device no
+# earlier call took), open to the HOSTs listed (to any host if none) and
+# linked to port 1 ($TARGET_ADDR:4420, created if missing).
+target_nullb() {
+	local nqn=$1 count=$2 i n
+	shift 2
+	nullblk_load 4 1
+	nvmet_subsys "$nqn" "$@"
+	for i in $(seq "$count"); do
+		n=$(cat /tmp/nullb-next 2>/dev/null || echo 0)
+		[ -b "/dev/nullb$n" ] || { echo "target_nullb: no /dev/nullb$n"; return 1; }
+		nvmet_ns "$nqn" "$i" "/dev/nullb$n"
+		echo $((n + 1)) > /tmp/nullb-next
+	done
+	[ -d "$NVMET/ports/1" ] || nvmet_port 1 "$TRANSPORT" "$TARGET_ADDR" 4420
+	nvmet_link 1 "$nqn"
+}
+
 # host_connect NQN [nvme connect options...]
 host_connect() {
 	local nqn=$1
 	shift
 	modprobe nvme-fabrics
 	nvme connect -t "$TRANSPORT" -a "$TARGET_ADDR" -s 4420 -n "$nqn" "$@"
+}
+
+# fabrics_connect NQN [key=value...]: connect by writing the options to
+# /dev/nvme-fabrics, as nvme-cli does, for what this nvme-cli will not
+# pass: it refuses a second controller to the same address and subsystem
+# as "already connected" even when the hostnqn differs, --duplicate-connect
+# or not.  Prints the kernel's answer (instance=N,cntlid=M).
+fabrics_connect() {
+	local opts="nqn=$1,transport=$TRANSPORT,traddr=$TARGET_ADDR,trsvcid=4420" kv reply rc=0
+	shift
+	for kv in "$@"; do
+		opts="$opts,$kv"
+	done
+	modprobe nvme-fabrics
+	exec 3<> /dev/nvme-fabrics
+	echo "$opts" >&3 || rc=$?
+	[ $rc != 0 ] || read -r reply <&3 || rc=$?
+	exec 3>&-
+	[ $rc = 0 ] && echo "$reply"
 }
 
 # host_ns NQN [NSID]: the block device of a connected subsystem's namespace,
@@ -168,6 +206,48 @@ host_ns() {
 	return 1
 }
 
+# host_ctrls NQN: the controllers (nvmeN) of subsystem NQN, one a line.
+host_ctrls() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(cat "$c/subsysnqn" 2>/dev/null)" != "$1" ] || echo "${c##*/}"
+	done
+}
+
+# host_gone NQN: the host has no controller of subsystem NQN left.
+host_gone() {
+	[ -z "$(host_ctrls "$1")" ]
+}
+
+# host_disconnect_wait NQN [SECONDS]: nvme disconnect must return within
+# SECONDS (30), and the controllers of NQN must be gone 10 s later (their
+# deletion may finish after the command returns).
+host_disconnect_wait() {
+	local nqn=$1 t=$((${2:-30} * TIMEOUT_SCALE)) start=$SECONDS rc=0
+	timeout "$t" nvme disconnect -n "$nqn" > /dev/null || rc=$?
+	if [ $rc != 0 ]; then
+		echo "nvme disconnect -n $nqn failed or hung (rc $rc) after $((SECONDS - start)) s"
+		return 1
+	fi
+	if ! wait_for $((10 * TIMEOUT_SCALE)) host_gone "$nqn"; then
+		echo "controller of $nqn still present after disconnect: $(host_ctrls "$nqn" | xargs)"
+		return 1
+	fi
+	echo "$nqn disconnected in $((SECONDS - start)) s"
+}
+
+# host_nsids NQN: the NSIDs the host shows for subsystem NQN, sorted.
+host_nsids() {
+	local s ns
+	for s in /sys/class/nvme-subsystem/*/; do
+		[ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$1" ] || continue
+		for ns in "$s"nvme*n* "$s"nvme*/nvme*n*; do
+			[ -e "$ns/nsid" ] || continue
+			cat "$ns/nsid"
+		done
+	done | sort -nu
+}
+
 # fio_verify DEV [fio options...]: write then verify with crc32c; fails on
 # any I/O or verification error.
 fio_verify() {
@@ -176,6 +256,38 @@ fio_verify() {
 	fio --name=verify --filename="$dev" --direct=1 --ioengine=libaio \
 		--verify=crc32c --verify_fatal=1 --do_verify=1 \
 		--size="${FIO_SIZE:-32M}" --group_reporting "$@"
+}
+
+# fio_load DEV [fio options...]: unverified random 4 KiB I/O at depth 16
+# for up to 10 minutes, for tests that pull something away under it; its
+# exit status says whether any I/O failed.
+fio_load() {
+	local dev=$1
+	shift
+	fio --name=load --filename="$dev" --direct=1 --ioengine=libaio \
+		--rw=randrw --bs=4k --iodepth=16 --time_based --runtime=600 "$@"
+}
+
+# fio_verify_many DEV... [-- fio options...]: fio_verify on every DEV at
+# once, with the same options; fails if any of them fails.
+fio_verify_many() {
+	local devs=() pids=() i rc=0
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		devs+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	for i in "${!devs[@]}"; do
+		fio_verify "${devs[i]}" "$@" > "/tmp/fio-many-$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!devs[@]}"; do
+		wait "${pids[i]}" && continue
+		rc=1
+		echo "fio_verify ${devs[i]} failed:"
+		tail -n 20 "/tmp/fio-many-$i.log"
+	done
+	return $rc
 }
 
 # transport_modules: the transport modules currently loaded.
@@ -272,6 +384,44 @@ objects_zero() {
 target_qstat() {
 	cat /sys/kernel/debug/nvmet_rdma/queues/* 2>/dev/null |
 		awk -v k="$1" '$1 == k {s += $2} END {print s + 0}'
+}
+
+# target_cstat CNTLID NAME: the sum of a per-queue counter of our
+# nvmet-rdma over the live I/O queues of controller CNTLID.
+target_cstat() {
+	local f
+	for f in /sys/kernel/debug/nvmet_rdma/queues/*; do
+		[ -e "$f" ] || continue
+		cat "$f" 2>/dev/null || true
+		echo "--"
+	done | awk -v c="$1" -v k="$2" '
+	$1 == "qid" { q = $2 }
+	$1 == "cntlid" { id = $2 }
+	$1 == k { v = $2 }
+	$1 == "--" { if (q > 0 && id == c) s += v; q = id = v = "" }
+	END { print s + 0 }'
+}
+
+# target_ctrls_did_io CNTLID...: each of these controllers of our
+# nvmet-rdma has carried I/O commands on its live I/O queues.
+target_ctrls_did_io() {
+	local c n rc=0
+	for c in "$@"; do
+		n=$(target_cstat "$c" commands)
+		echo "controller $c: $n I/O commands"
+		[ "$n" -gt 0 ] || rc=1
+	done
+	return $rc
+}
+
+# dmesg_mark: remember where the kernel log ends; dmesg_since prints what
+# came after.  The log itself is not cleared: the harness gates all of it.
+dmesg_mark() {
+	dmesg | wc -l > /tmp/dmesg-mark
+}
+
+dmesg_since() {
+	dmesg | tail -n +$(($(cat /tmp/dmesg-mark 2>/dev/null || echo 0) + 1))
 }
 
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.

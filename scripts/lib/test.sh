@@ -59,6 +59,26 @@ boot() {
 	vm_boot || fail "boot: see $RUN/vm-*/console.log"
 }
 
+# boot_connected NQN [nvme connect options...]: boot, set up target_simple
+# and connect the host to it.
+boot_connected() {
+	local nqn=$1
+	shift
+	boot
+	check target target_simple "$nqn"
+	check host host_connect "$nqn" "$@"
+}
+
+# load_start NQN [fio options...]: start fio_load on the host's namespace
+# of NQN in the background (its handle in LOAD, for on_wait) and give it
+# 5 s to get going.
+load_start() {
+	local nqn=$1
+	shift
+	LOAD=$(on_bg host "fio_load \$(host_ns $nqn) $* > /dev/null 2>&1 || true")
+	sleep 5
+}
+
 # cmd_summary CMD: the first non-blank line of a command, for messages.
 cmd_summary() {
 	local l
