@@ -10,18 +10,16 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-ctrl-loss
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn --reconnect-delay=1 --ctrl-loss-tmo=8"
+boot_connected "$nqn" --reconnect-delay=1 --ctrl-loss-tmo=8
 assert_module host ours nvme_rdma
-fio=$(on_bg host 'fio --name=load --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randrw --bs=4k --iodepth=8 --time_based --runtime=600 > /tmp/fio.out 2>&1')
+fio=$(on_bg host 'fio_load $(host_ns '"$nqn"') --iodepth=8 > /tmp/fio.out 2>&1')
 check host 'wait_for 30 pidof fio && sleep 2'
 
 progress "port removed for good"
 check target "rm \$NVMET/ports/1/subsystems/$nqn && rmdir \$NVMET/ports/1"
 check host '
 start=$SECONDS
-wait_for 60 sh -c "[ -z \"\$(ls /sys/class/nvme-subsystem)\" ]" ||
+wait_for 60 host_gone '"$nqn"' ||
 	{ echo "controller still there after 60 s"; dmesg | tail -n 20; exit 1; }
 echo "controller removed after $((SECONDS - start)) s"
 dmesg | grep -q "reconnect attempt" || { echo "no reconnect attempt logged"; exit 1; }

@@ -9,9 +9,7 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-port-readd
-boot
-check target target_simple "$nqn"
-check host "host_connect $nqn --reconnect-delay=1 --ctrl-loss-tmo=120"
+boot_connected "$nqn" --reconnect-delay=1 --ctrl-loss-tmo=120
 assert_module host ours nvme_rdma
 assert_module target "$TARGET_IMPL" nvmet_rdma
 fio=$(on_bg host 'FIO_SIZE=32M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=4k --iodepth=8 > /tmp/fio.out 2>&1; rc=$?; tail -n 30 /tmp/fio.out; exit $rc')

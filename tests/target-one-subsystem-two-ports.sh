@@ -8,7 +8,7 @@
 # multipath (the debug kernel) each controller gets its own disk.
 # topology: one
 # transport: rdma
-# impl: intree/ours ours/ours
+# impl: intree/ours
 # timeout: 600
 # debug-env: FIO_SIZE=2M
 . "$(dirname "$0")/../scripts/lib/test.sh"

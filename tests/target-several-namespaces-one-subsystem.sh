@@ -4,7 +4,7 @@
 # sizes, each keeps its own data, and fio verify passes on all three at once.
 # topology: one
 # transport: rdma
-# impl: intree/ours ours/ours
+# impl: intree/ours
 # timeout: 600
 # debug-env: FIO_SIZE=2M
 . "$(dirname "$0")/../scripts/lib/test.sh"

@@ -9,7 +9,7 @@
 # multipath both would hide behind one disk per namespace).
 # topology: one
 # transport: rdma
-# impl: intree/ours ours/ours
+# impl: intree/ours
 # timeout: 600
 # debug-env: FIO_SIZE=2M
 . "$(dirname "$0")/../scripts/lib/test.sh"

@@ -5,7 +5,7 @@
 # the other leaves the other live with no I/O error.
 # topology: one
 # transport: rdma
-# impl: intree/ours ours/ours
+# impl: intree/ours
 # timeout: 600
 # debug-env: FIO_SIZE=2M
 . "$(dirname "$0")/../scripts/lib/test.sh"

@@ -26,8 +26,7 @@ run_io='
 dev=$(host_ns '$nqn')
 FIO_SIZE=512k fio_verify $dev --rw=write --bs=4k
 FIO_SIZE=1M fio_verify $dev --rw=randrw --bs=64k --iodepth=4
-nvme disconnect -n '$nqn'
-wait_for 20 sh -c "[ -z \"\$(ls /sys/class/nvme-subsystem)\" ]"
+host_disconnect_wait '$nqn'
 # The target releases its queues in a work item.
 wait_for 20 sh -c "[ -z \"\$(ls /sys/kernel/debug/nvmet_rdma/queues)\" ]"'
 
