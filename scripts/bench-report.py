@@ -22,10 +22,19 @@ NAMES = {
     "ours": "ours",
     "ours2": "ours' (A/A)",
     "intree": "in-tree rdma",
+    "hostours": "our host, in-tree target",
+    "tgtours": "in-tree host, our target",
     "tcp": "in-tree tcp",
 }
-FABRIC = ["ours", "ours2", "intree", "tcp"]
-COLUMNS = ["local", "ours", "ours2", "intree", "tcp"]
+FABRIC = ["ours", "ours2", "intree", "hostours", "tgtours", "tcp"]
+ALL_COLUMNS = ["local"] + FABRIC
+# Columns (and ratios) of the implementations a run measured.
+COLUMNS = ALL_COLUMNS
+# (results.json key, table heading, numerator, denominator)
+RATIOS = [("ours/intree", "ours/in-tree", "ours", "intree"),
+          ("ours/tcp", "ours/tcp", "ours", "tcp"),
+          ("hostours/intree", "our host/in-tree", "hostours", "intree"),
+          ("tgtours/intree", "our target/in-tree", "tgtours", "intree")]
 PERFTEST = [("ib_send_lat", 4096, "lat"), ("ib_read_lat", 4096, "lat"),
             ("ib_write_lat", 4096, "lat"), ("ib_write_bw", 131072, "bw"),
             ("ib_read_bw", 131072, "bw")]
@@ -162,8 +171,8 @@ def collect(out, p):
 
             def ratio(a, b):
                 return m[a] / m[b] if a in m and b in m and m[b] else None
-            ratios["ours/intree"] = ratio("ours", "intree")
-            ratios["ours/tcp"] = ratio("ours", "tcp")
+            for key, _, a, b in RATIOS:
+                ratios[key] = ratio(a, b)
             ratios["ours'/ours"] = ratio("ours2", "ours")
             lim = RAW_LIMIT.get(prof)
             if lim and lim in raw and "ours" in m and cfg == "nj1":
@@ -231,8 +240,11 @@ def markdown(p, raw, configs, overhead):
         L.append("Latency in µs (mean completion latency, lower is better); IOPS and MiB/s higher "
                  "is better. Ratios are of medians; for latency a ratio below 1 means ours is faster.")
         L.append("")
+        shown = [r for r in RATIOS if any(e["ratios"].get(r[0]) is not None
+                                          for e in c["profiles"].values())]
+        rkeys = [r[0] for r in shown]
         hdr = ["profile", "unit"] + [NAMES[i] for i in COLUMNS] + \
-            ["raw limit", "ours/in-tree", "ours/tcp", "ours/raw", "A/A (ours'/ours)"]
+            ["raw limit"] + [r[1] for r in shown] + ["ours/raw", "A/A (ours'/ours)"]
         L.append("| " + " | ".join(hdr) + " |")
         L.append("|" + "---|" * len(hdr))
         for prof, e in c["profiles"].items():
@@ -240,7 +252,7 @@ def markdown(p, raw, configs, overhead):
             row += [cell_text(e["impls"][i]) if i in e["impls"] else "—" for i in COLUMNS]
             rl = e.get("raw_limit")
             row.append(f"{fmt(rl['median'])} ({rl['test']})" if rl else "—")
-            row += [rfmt(e["ratios"].get(k)) for k in ("ours/intree", "ours/tcp", "ours/raw", "ours'/ours")]
+            row += [rfmt(e["ratios"].get(k)) for k in rkeys + ["ours/raw", "ours'/ours"]]
             L.append("| " + " | ".join(row) + " |")
         L.append("")
         L.append("Target-VM CPU time per I/O, µs (median over rounds; for local, fio itself runs "
@@ -351,8 +363,11 @@ def plots(out, raw, configs):
 
 
 def main():
+    global COLUMNS
     out = sys.argv[1]
     p = params(out)
+    measured = set(p["IMPLS1"].split()) | set(p["IMPLS2"].split())
+    COLUMNS = [i for i in ALL_COLUMNS if i in measured]
     raw, configs, overhead = collect(out, p)
     made = plots(out, raw, configs)
     res = {"params": p, "raw_rdma": raw, "configs": configs,

@@ -7,7 +7,12 @@
 # Variables: QUICK=1 (smoke version, ~5 min), BENCH_ROUNDS, BENCH_RUNTIME,
 # BENCH_RAMP (seconds per fio cell), BENCH_OUT (results directory, default
 # build/bench/DATE), VM_LOCK (default /tmp/nvmeof-rdma-vm.lock; "none" when
-# the caller holds it).
+# the caller holds it), BENCH_IMPLS and BENCH_PROFILES (the numjobs=1
+# implementations and profiles; BENCH_NJ2=0 skips the numjobs=2
+# configuration).  Besides ours, intree, ours2 and tcp, the implementations
+# hostours (our host, in-tree target) and tgtours (in-tree host, our
+# target) pair one side of ours against in-tree with the other side fixed:
+#   BENCH_IMPLS="intree hostours tgtours" BENCH_NJ2=0 make bench
 # The braces make bash read the whole script before running it, so that a
 # checkout updated during a 40-minute run does not change it midway.
 {
@@ -32,8 +37,10 @@ fi
 # The order of a round; each round starts one further along.  ours2 is ours
 # again (unloaded, reloaded, reconnected): the A/A pair whose spread is the
 # noise floor of the table.
-IMPLS1="raw local ours intree ours2 tcp"
+IMPLS1=${BENCH_IMPLS:-raw local ours intree ours2 tcp}
 IMPLS2="local ours intree ours2 tcp"
+PROFILES1=${BENCH_PROFILES:-$PROFILES1}
+BENCH_NJ2=${BENCH_NJ2:-1}
 NQN=nqn.2024-01.io.nvmeof-rdma:bench
 
 OUT=${BENCH_OUT:-$root/build/bench/$(date -u +%Y%m%d-%H%M%S)}
@@ -211,7 +218,7 @@ run_config() {
 say "results: $OUT (rounds $ROUNDS, ${RUNTIME}s + ${RAMP}s ramp per cell$([ "$QUICK" = 1 ] && echo ", QUICK"))"
 rc=0
 run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
-[ $rc = 0 ] && { run_config nj2 2 2 "$PROFILES2" "$IMPLS2" || rc=1; }
+[ $rc != 0 ] || [ "$BENCH_NJ2" = 0 ] || { run_config nj2 2 2 "$PROFILES2" "$IMPLS2" || rc=1; }
 # The VMs are down: the report needs no lock.
 [ -z "${lockfd:-}" ] || exec {lockfd}>&-
 if [ $rc = 0 ]; then

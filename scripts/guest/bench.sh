@@ -47,11 +47,11 @@ bench_target_up() {
 	local impl=$1 nqn=$2 tr=rdma
 	modprobe nvmet
 	case "$impl" in
-	ours | ours2)
+	ours | ours2 | tgtours)
 		bench_load_ours /xfer/modules/nvmet-rdma.ko
 		module_is ours nvmet_rdma
 		;;
-	intree)
+	intree | hostours)
 		modprobe nvmet-rdma
 		module_is intree nvmet_rdma
 		;;
@@ -84,11 +84,11 @@ bench_target_down() {
 bench_host_up() {
 	local impl=$1 nqn=$2 tr=rdma
 	case "$impl" in
-	ours | ours2)
+	ours | ours2 | hostours)
 		bench_load_ours /xfer/modules/nvme-rdma.ko
 		module_is ours nvme_rdma
 		;;
-	intree)
+	intree | tgtours)
 		modprobe nvme-rdma
 		module_is intree nvme_rdma
 		;;
