@@ -226,10 +226,11 @@ def markdown(p, raw, configs, overhead):
              f"each round; fio {p['RUNTIME']} s + {p['RAMP']} s ramp per cell, libaio, direct; "
              "cells are median (min–max) over rounds")
     L.append("")
-    L.append("## Raw RDMA between the VMs (perftest, rdma_cm)")
-    L.append("")
-    L.append("| test | size | median (min–max) | unit |")
-    L.append("|---|---|---|---|")
+    if raw:
+        L.append("## Raw RDMA between the VMs (perftest, rdma_cm)")
+        L.append("")
+        L.append("| test | size | median (min–max) | unit |")
+        L.append("|---|---|---|---|")
     for test, size, _ in PERFTEST:
         if test in raw:
             L.append(f"| {test} | {size} | {cell_text(raw[test])} | {raw[test]['unit']} |")
@@ -275,12 +276,13 @@ def markdown(p, raw, configs, overhead):
         L.append(f"QD1 latency minus local null_blk latency, and that as a multiple of one raw "
                  f"RDMA round trip (ib_read_lat 4 KiB, median {fmt(rtt)} µs).")
         L.append("")
-        L.append("| profile | " + " | ".join(NAMES[i] for i in FABRIC) + " |")
-        L.append("|---|" + "---|" * len(FABRIC))
+        shown = [i for i in FABRIC if i in COLUMNS]
+        L.append("| profile | " + " | ".join(NAMES[i] for i in shown) + " |")
+        L.append("|---|" + "---|" * len(shown))
         for prof, o in overhead.items():
             L.append(f"| {prof} | " + " | ".join(
                 f"{o[i]['added_us']:+.0f} µs = {o[i]['rtt_multiple']:.2f}× RTT" if i in o else "—"
-                for i in FABRIC) + " |")
+                for i in shown) + " |")
     L.append("")
     L.append("Plots: latency-qd1.png, iops-4k.png, bw-128k.png (bars: median, error bars: min–max).")
     return "\n".join(L) + "\n"
@@ -366,9 +368,10 @@ def main():
     global COLUMNS
     out = sys.argv[1]
     p = params(out)
-    measured = set(p["IMPLS1"].split()) | set(p["IMPLS2"].split())
-    COLUMNS = [i for i in ALL_COLUMNS if i in measured]
     raw, configs, overhead = collect(out, p)
+    measured = {i for c in configs.values() for e in c["profiles"].values()
+                for i in e["impls"]}
+    COLUMNS = [i for i in ALL_COLUMNS if i in measured]
     made = plots(out, raw, configs)
     res = {"params": p, "raw_rdma": raw, "configs": configs,
            "fabric_overhead_qd1": overhead, "plots": made}

@@ -15,8 +15,7 @@
 # timeout: 420
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
-make -s -C "$VM_ROOT" tools > /dev/null ||
-	fail "cannot build tests/tools (needs libibverbs-dev, librdmacm-dev)"
+hostile_tool
 tool=/xfer/tools/nvmf-rdma-hostile
 nqn=nqn.2024-01.io.nvmeof-rdma:hostile-target
 

@@ -26,13 +26,7 @@ for inline in 0 4096 16384; do
 				fail "inline $inline bs $bs qd $qd: fio reported an error or wrote nothing"
 		done
 	done
-	n=$(on target target_qstat inline_commands)
-	echo "inline $inline: $n in-capsule commands"
-	if [ "$inline" = 0 ]; then
-		[ "$n" = 0 ] || fail "inline 0: $n commands carried in-capsule data"
-	else
-		[ "$n" -gt 0 ] || fail "inline $inline: no command carried in-capsule data"
-	fi
+	assert_inline_used "$inline"
 	check host "nvme disconnect -n $nqn"
 	check target nvmet_clear
 	check target objects_zero

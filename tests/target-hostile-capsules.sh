@@ -19,10 +19,9 @@
 # timeout: 420
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
-make -s -C "$VM_ROOT" tools > /dev/null ||
-	fail "cannot build tests/tools (needs libibverbs-dev, librdmacm-dev)"
+hostile_tool > /dev/null
 tool=/xfer/tools/nvmf-rdma-hostile
-cases=$("$VM_ROOT/build/tools/nvmf-rdma-hostile" list | awk '$1 == "capsule" {print $2}')
+cases=$(hostile_tool capsule)
 n=$(echo "$cases" | wc -w)
 nqn=nqn.2024-01.io.nvmeof-rdma:hostile-capsules
 

@@ -79,6 +79,29 @@ load_start() {
 	sleep 5
 }
 
+# hostile_tool [MODE]: build tests/tools (the hostile NVMe/RDMA peer,
+# /xfer/tools/nvmf-rdma-hostile in the guests) and print the names of the
+# tool's cases of MODE (cm, capsule, target), if one is given.
+hostile_tool() {
+	make -s -C "$VM_ROOT" tools > /dev/null ||
+		fail "cannot build tests/tools (needs libibverbs-dev, librdmacm-dev)"
+	[ -z "${1:-}" ] ||
+		"$VM_ROOT/build/tools/nvmf-rdma-hostile" list | awk -v m="$1" '$1 == m {print $2}'
+}
+
+# assert_inline_used INLINE: our target's live queues carried in-capsule
+# data exactly when the port allowed it (INLINE bytes, 0: none).
+assert_inline_used() {
+	local n
+	n=$(on target target_qstat inline_commands)
+	echo "inline $1: $n in-capsule commands"
+	if [ "$1" = 0 ]; then
+		[ "$n" = 0 ] || fail "inline 0: $n commands carried in-capsule data"
+	else
+		[ "$n" -gt 0 ] || fail "inline $1: no command carried in-capsule data"
+	fi
+}
+
 # cmd_summary CMD: the first non-blank line of a command, for messages.
 cmd_summary() {
 	local l
