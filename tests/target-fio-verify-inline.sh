@@ -18,14 +18,7 @@ for inline in 0 4096 16384; do
 	assert_module target ours nvmet_rdma
 	check target '[ "$(cat $NVMET/ports/1/param_inline_data_size)" = '"$inline"' ]'
 	check host host_connect "$nqn"
-	for bs in 512 4k 16k 128k 1M; do
-		for qd in 1 32; do
-			progress "inline $inline: bs $bs qd $qd"
-			check host 'FIO_SIZE='"$size"' fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs='"$bs"' --iodepth='"$qd"' --output-format=json > /xfer/fio.json'
-			on host "jq -e '.jobs[0].error == 0 and .jobs[0].write.io_bytes > 0' /xfer/fio.json" > /dev/null ||
-				fail "inline $inline bs $bs qd $qd: fio reported an error or wrote nothing"
-		done
-	done
+	fio_write_matrix "$nqn" "$size" "inline $inline" 512 4k 16k 128k 1M
 	assert_inline_used "$inline"
 	check host "nvme disconnect -n $nqn"
 	check target nvmet_clear

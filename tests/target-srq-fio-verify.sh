@@ -22,14 +22,7 @@ for inline in 0 16384; do
 	progress "inline $inline: setup"
 	check target target_simple "$nqn" param_inline_data_size=$inline
 	check host host_connect "$nqn"
-	for bs in 4k 128k 1M; do
-		for qd in 1 32; do
-			progress "inline $inline: bs $bs qd $qd"
-			check host 'FIO_SIZE='"$size"' fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs='"$bs"' --iodepth='"$qd"' --output-format=json > /xfer/fio.json'
-			on host "jq -e '.jobs[0].error == 0 and .jobs[0].write.io_bytes > 0' /xfer/fio.json" > /dev/null ||
-				fail "inline $inline bs $bs qd $qd: fio reported an error or wrote nothing"
-		done
-	done
+	fio_write_matrix "$nqn" "$size" "inline $inline" 4k 128k 1M
 	on target "cat $dbg/srqs"
 	# Every queue on an SRQ, and none counted a command it did not
 	# receive through it.

@@ -89,6 +89,22 @@ hostile_tool() {
 		"$VM_ROOT/build/tools/nvmf-rdma-hostile" list | awk -v m="$1" '$1 == m {print $2}'
 }
 
+# fio_write_matrix NQN SIZE LABEL BS...: fio_verify randwrite of SIZE
+# on the host's namespace of NQN at every block size given, QD1 and QD32;
+# fio's JSON must show no error and data written.  LABEL prefixes messages.
+fio_write_matrix() {
+	local nqn=$1 size=$2 label=$3 bs qd
+	shift 3
+	for bs in "$@"; do
+		for qd in 1 32; do
+			progress "$label: bs $bs qd $qd"
+			check host 'FIO_SIZE='"$size"' fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs='"$bs"' --iodepth='"$qd"' --output-format=json > /xfer/fio.json'
+			on host "jq -e '.jobs[0].error == 0 and .jobs[0].write.io_bytes > 0' /xfer/fio.json" > /dev/null ||
+				fail "$label bs $bs qd $qd: fio reported an error or wrote nothing"
+		done
+	done
+}
+
 # assert_inline_used INLINE: our target's live queues carried in-capsule
 # data exactly when the port allowed it (INLINE bytes, 0: none).
 assert_inline_used() {
