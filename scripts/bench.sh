@@ -6,7 +6,7 @@
 #
 # Variables: QUICK=1 (smoke version, ~5 min), BENCH_ROUNDS, BENCH_RUNTIME,
 # BENCH_RAMP (seconds per fio cell), BENCH_OUT (results directory, default
-# build/bench/DATE), VM_LOCK (default /tmp/nvmeof-rdma-vm.lock; "none" when
+# build/bench/DATE), VM_LOCK (the VM slots of scripts/lib/vmlock.sh; "none" when
 # the caller holds it), BENCH_IMPLS and BENCH_PROFILES (the numjobs=1
 # implementations and profiles; BENCH_NJ2=0 skips the numjobs=2
 # configuration).  Besides ours, intree, ours2 and tcp, the implementations
@@ -53,13 +53,10 @@ say() {
 	printf 'bench [%02d:%02d] %s\n' $((s / 60)) $((s % 60)) "$*"
 }
 
-VM_LOCK=${VM_LOCK:-/tmp/nvmeof-rdma-vm.lock}
+# The benchmark wants the machine to itself: every VM slot.
+. "$root/scripts/lib/vmlock.sh"
 if [ "$VM_LOCK" != none ]; then
-	exec {lockfd}> "$VM_LOCK"
-	flock -n "$lockfd" || {
-		say "waiting for $VM_LOCK (another run has the VMs)"
-		flock "$lockfd"
-	}
+	vm_slots_take all bench
 	T0=$(date +%s)
 fi
 
@@ -220,7 +217,7 @@ rc=0
 run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
 [ $rc != 0 ] || [ "$BENCH_NJ2" = 0 ] || { run_config nj2 2 2 "$PROFILES2" "$IMPLS2" || rc=1; }
 # The VMs are down: the report needs no lock.
-[ -z "${lockfd:-}" ] || exec {lockfd}>&-
+vm_slots_release
 if [ $rc = 0 ]; then
 	python3 "$root/scripts/bench-report.py" "$OUT" || rc=1
 fi

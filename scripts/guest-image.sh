@@ -105,8 +105,9 @@ echo 'root:x:0:' > "$root/etc/group"
 cp "$here/guest/init" "$root/init"
 chmod 755 "$root/init"
 
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$img.tmp"
-mv "$img.tmp" "$img"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$img.tmp.$$"
+# Runs side by side may build the same image: the last rename wins, whole.
+mv "$img.tmp.$$" "$img"
 # Keep only the current image.
 find "$out" -maxdepth 1 -name "initrd-$KVER-*.cpio" ! -name "$(basename "$img")" -delete
 echo "$img"

@@ -15,10 +15,15 @@
 # TOPOLOGY, TRANSPORT, HOST_IMPL, TARGET_IMPL set in the environment replace
 # what the tests declare; KERNEL=debian|debug picks the kernel the VMs boot.
 # Results go to OUT (default build/results/DATE).
-# Tests that boot guests take VM_LOCK (default /tmp/nvmeof-rdma-vm.lock)
-# first: two TCG guests already fill this machine's two cores, and runs
-# started side by side would only time each other out.  VM_LOCK=none skips it
-# (a caller that holds it already, such as the benchmark).
+#   # slots: all              needs the whole machine although it boots no VM
+#                              itself (the benchmark, which takes the VM slots)
+# Tests run side by side, as many as the machine has VM slots (VM_SLOTS,
+# default nproc; scripts/lib/vmlock.sh): a one-VM test takes one slot, a
+# two-VM test all of them, because a TCG guest keeps one core busy and more
+# guests than cores only time each other out.  The slots are machine-wide
+# flocks (VM_LOCK, default /tmp/nvmeof-rdma-vm.lock), so runs started from
+# several clones share them; VM_LOCK=none takes none (a caller that holds
+# them already).  Results print in completion order.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +32,7 @@ OUT=${OUT:-$root/build/results/$(date +%Y%m%d-%H%M%S)}
 TESTS=${TESTS:-}
 KERNEL=${KERNEL:-debian}
 DEBUG_TIMEOUT_SCALE=${DEBUG_TIMEOUT_SCALE:-10}
-VM_LOCK=${VM_LOCK:-/tmp/nvmeof-rdma-vm.lock}
+. "$root/scripts/lib/vmlock.sh"
 case "$KERNEL" in
 debian | debug) ;;
 *) echo "unknown KERNEL=$KERNEL (debian|debug)"; exit 1 ;;
@@ -46,22 +51,19 @@ now() { date +%s.%N; }
 passed=0 failed=0 skipped=0
 declare -a failures=()
 
-# run_one FILE NAME TOPO TRANSPORT HOSTIMPL TARGETIMPL TIMEOUT KERNEL [VAR=value...]
+# run_one FILE NAME TOPO TRANSPORT HOSTIMPL TARGETIMPL TIMEOUT KERNEL SLOTS [VAR=value...]
+# Runs in the background: what it has to say goes to $run/summary, which
+# the main loop prints when it ends (progress lines go straight out).
 run_one() {
-	local file=$1 name=$2 run t0 pid elapsed result reason next lockfd=
-	run="$OUT/$(echo "$name" | tr ' /[]' '_-__' | sed 's/_*$//')"
+	local file=$1 name=$2 run t0 pid elapsed result reason next
+	run=$(run_dir "$name")
 	rm -rf "$run"
 	mkdir -p "$run"
-	if [ "$3" != none ] && [ "$VM_LOCK" != none ]; then
-		exec {lockfd}>"$VM_LOCK"
-		flock -n "$lockfd" || {
-			echo "  ... $name: waiting for $VM_LOCK (another run has the VMs)"
-			flock "$lockfd"
-		}
-	fi
+	# Topology none boots nothing, or takes the slots itself (bench).
+	[ "$3" = none ] || vm_slots_take "$9" "$name"
 	t0=$(now)
 	env RUN="$run" TOPOLOGY="$3" TRANSPORT="$4" HOST_IMPL="$5" TARGET_IMPL="$6" \
-		KERNEL="$8" "${@:9}" \
+		KERNEL="$8" "${@:10}" \
 		timeout -k 30 "$7" bash "$file" > "$run/test.log" 2>&1 &
 	pid=$!
 	next=60
@@ -79,29 +81,27 @@ run_one() {
 		[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
 	done
 	rm -f "$run"/*.img
-	[ -z "${lockfd:-}" ] || { exec {lockfd}>&-; unset lockfd; }
+	vm_slots_release
 	elapsed=$(printf '%.1f' "$(echo "$(now) - $t0" | bc)")
 	result=$(cat "$run/result" 2>/dev/null || echo "FAIL: no result (killed after ${7}s?)")
 	case "$result" in
-	PASS*)
-		echo "PASS $name (${elapsed}s)"
-		passed=$((passed + 1))
-		;;
-	SKIP*)
-		echo "SKIP $name: ${result#SKIP: }"
-		skipped=$((skipped + 1))
-		;;
+	PASS*) echo "PASS $name (${elapsed}s)" ;;
+	SKIP*) echo "SKIP $name: ${result#SKIP: }" ;;
 	*)
 		reason=${result#FAIL: }
 		echo "FAIL $name: $reason (${elapsed}s)"
 		echo "     log: $run/test.log"
 		[ -s "$run/console-tail" ] && sed 's/^/     /' "$run/console-tail"
 		tail -n 5 "$run/test.log" | sed 's/^/     | /'
-		failed=$((failed + 1))
-		failures+=("$name")
 		;;
-	esac
+	esac > "$run/summary"
 }
+
+run_dir() { echo "$OUT/$(echo "$1" | tr ' /[]' '_-__' | sed 's/_*$//')"; }
+
+# The job list: one line per run, its run_one arguments shell-quoted.
+jobs=()
+add_job() { jobs+=("$(printf '%q ' "$@")"); }
 
 files=()
 for f in tests/*.sh; do
@@ -119,6 +119,7 @@ files=("${rest[@]}" "${pinned[@]}")
 [ ${#files[@]} -gt 0 ] || { echo "no test matches TESTS='$TESTS'"; echo "0 passed, 0 failed, 0 skipped"; exit 1; }
 
 echo "results: $OUT"
+preskip=()
 for f in "${files[@]}"; do
 	b=$(basename "$f" .sh)
 	topos=${TOPOLOGY:-$(header "$f" topology none)}
@@ -128,6 +129,7 @@ for f in "${files[@]}"; do
 		impls="${HOST_IMPL:-${impls%%/*}}/${TARGET_IMPL:-${impls##*/}}"
 	fi
 	tmo=$(header "$f" timeout 900)
+	slots=$(header "$f" slots 1)
 	kern=$(header "$f" kernel "$KERNEL")
 	tag="" extra=()
 	if [ "$kern" = debug ]; then
@@ -135,8 +137,7 @@ for f in "${files[@]}"; do
 		dbg=$(header "$f" debug "")
 		if [[ $dbg == skip* ]]; then
 			reason=${dbg#skip}
-			echo "SKIP ${b}[debug]: not run on the debug kernel:${reason:- no reason given}"
-			skipped=$((skipped + 1))
+			preskip+=("SKIP ${b}[debug]: not run on the debug kernel:${reason:- no reason given}")
 			continue
 		fi
 		read -r -a extra <<< "$(header "$f" debug-env "")"
@@ -144,7 +145,8 @@ for f in "${files[@]}"; do
 	fi
 	for topo in $topos; do
 		if [ "$topo" = none ]; then
-			run_one "$f" "$b${tag:+[${tag# }]}" none none none none "$tmo" "$kern" "${extra[@]}"
+			add_job "$f" "$b${tag:+[${tag# }]}" none none none none "$tmo" "$kern" \
+				"$slots" "${extra[@]}"
 			continue
 		fi
 		for tr in $trs; do
@@ -152,11 +154,65 @@ for f in "${files[@]}"; do
 			# over TCP one run says all there is to say.
 			[ "$tr" = rdma ] && ti=$impls || ti=${impls%% *}
 			for impl in $ti; do
-				run_one "$f" "${b}[$topo $tr ${impl}$tag]" "$topo" "$tr" \
-					"${impl%%/*}" "${impl##*/}" "$tmo" "$kern" "${extra[@]}"
+				[ "$topo" = two ] && need=all || need=$slots
+				add_job "$f" "${b}[$topo $tr ${impl}$tag]" "$topo" "$tr" \
+					"${impl%%/*}" "${impl##*/}" "$tmo" "$kern" "$need" \
+					"${extra[@]}"
 			done
 		done
 	done
+done
+
+for l in "${preskip[@]}"; do
+	echo "$l"
+	skipped=$((skipped + 1))
+done
+
+# Whole-machine jobs first, then the others two by two: grouping them wastes
+# the fewest slot-hours waiting for a drain.  Debug-pinned tests stay last.
+ordered=()
+for pass in all 1; do
+	for j in "${jobs[@]}"; do
+		eval "set -- $j"
+		[[ " ${pinned[*]} " == *" $1 "* ]] && continue
+		[ "$9" = "$pass" ] || { [ "$pass" = 1 ] && [ "$9" != all ]; } || continue
+		ordered+=("$j")
+	done
+done
+for j in "${jobs[@]}"; do
+	eval "set -- $j"
+	[[ " ${pinned[*]} " == *" $1 "* ]] && ordered+=("$j")
+done
+
+declare -A running=()	# pid -> "slots name"
+used=0
+reap() {	# wait for one job, print and count its result
+	local pid run name
+	wait -n -p pid "${!running[@]}"
+	name=${running[$pid]#* }
+	used=$((used - ${running[$pid]%% *}))
+	unset "running[$pid]"
+	run=$(run_dir "$name")
+	cat "$run/summary" 2>/dev/null || echo "FAIL $name: the runner lost it"
+	case "$(head -c 4 "$run/summary" 2>/dev/null)" in
+	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)); failures+=("$name") ;;
+	esac
+}
+for j in "${ordered[@]}"; do
+	eval "set -- $j"
+	[ "$9" = all ] && need=$VM_SLOTS || need=1
+	[ "$need" -le "$VM_SLOTS" ] || need=$VM_SLOTS
+	while [ $((used + need)) -gt "$VM_SLOTS" ]; do
+		reap
+	done
+	run_one "$@" &
+	running[$!]="$need $2"
+	used=$((used + need))
+done
+while [ ${#running[@]} -gt 0 ]; do
+	reap
 done
 
 echo

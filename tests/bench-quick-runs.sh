@@ -4,7 +4,9 @@
 # results.json, results.md and plots hold every implementation and
 # profile with nonzero numbers.  No timing is asserted: under TCG the
 # numbers only mean something as ratios within one full run.
-# The runner takes no VM lock for topology none: bench.sh takes it itself.
+# The runner takes no VM slot for topology none: bench.sh takes them all
+# itself, and "slots: all" keeps the runner from starting others meanwhile.
+# slots: all
 # topology: none
 # timeout: 2400
 # debug: skip the benchmark measures the Debian kernel only
