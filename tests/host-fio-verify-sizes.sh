@@ -4,10 +4,10 @@
 # port with the default in-capsule data size (small writes go in the
 # capsule, the rest through registered MRs) and one with
 # param_inline_data_size=0 (everything keyed). Our debugfs counters must
-# show which path the data took.
+# show which path the data took. Runs against the in-tree target and ours.
 # topology: one
 # transport: rdma
-# impl: ours/intree
+# impl: ours/intree ours/ours
 # timeout: 1800
 . "$(dirname "$0")/../scripts/lib/test.sh"
 

@@ -6,7 +6,9 @@
 # a completion naming another submission queue (and a garbage SQ head),
 # an error status, a response shorter than a CQE, or nothing at all.
 # In every case `nvme connect` must fail within a bounded time (admin
-# commands time out after nvme_core admin_timeout, set to 10 s here),
+# commands time out after nvme_core admin_timeout, set to 10 s here); when
+# the response itself is the violation the Connect must fail at once, not
+# by that timeout,
 # the host must say what was wrong, no controller may be left behind,
 # dmesg stays clean (gate) and nvme-rdma unloads (teardown).
 # topology: one
@@ -47,5 +49,11 @@ echo "nvme connect: rc $rc after $((SECONDS - start)) s: $(cat /tmp/connect.out)
 	check host 'dmesg | tail -n +$(($(cat /tmp/dmesg.lines) + 1)) | tee /tmp/dmesg.case | grep -E "nvme|rdma" || true'
 	on host 'grep -qE "'"${expect[$c]}"'" /tmp/dmesg.case' ||
 		fail "$c: the host did not log /${expect[$c]}/"
+	case $c in
+	bogus-cid | wrong-sqid | short-response)
+		on host '! grep -q "timed out" /tmp/dmesg.case' ||
+			fail "$c: the Connect waited for admin_timeout instead of failing at once"
+		;;
+	esac
 	check host 'wait_for 20 eval "[ -z \"\$(ls /sys/class/nvme 2>/dev/null)\" ]"'
 done

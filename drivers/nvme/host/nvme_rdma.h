@@ -80,6 +80,7 @@ enum {
 /* Bits of nrh_req.flags. */
 enum {
 	NRH_R_RESPONDED,	/* a response arrived for this submission */
+	NRH_R_ABORTED,		/* expired early: its queue broke (connecting) */
 };
 
 struct nrh_ctrl;
@@ -274,7 +275,8 @@ void nrh_debugfs_init(void);
 void nrh_debugfs_exit(void);
 
 /* nvme_rdma_recovery.c */
-void nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why);
+bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why);
+void nrh_queue_error(struct nrh_queue *q, const char *why);
 void nrh_err_work(struct work_struct *work);
 void nrh_reconnect_work(struct work_struct *work);
 void nrh_reset_work(struct work_struct *work);

@@ -34,7 +34,7 @@ bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
 				    what, ib_wc_status_msg(wc->status),
 				    wc->status);
 	}
-	nrh_error_recovery(q->ctrl, what);
+	nrh_queue_error(q, what);
 	return true;
 }
 
@@ -103,7 +103,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 			"queue %u: response names submission queue %u\n",
 			q->qid, le16_to_cpu(cqe->sq_id));
 		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_error_recovery(q->ctrl, "response for another queue");
+		nrh_queue_error(q, "response for another queue");
 		return;
 	}
 
@@ -113,7 +113,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 			"queue %u: response for unknown command_id %#x\n",
 			q->qid, cqe->command_id);
 		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_error_recovery(q->ctrl, "bogus response");
+		nrh_queue_error(q, "bogus response");
 		return;
 	}
 	req = blk_mq_rq_to_pdu(rq);
@@ -122,7 +122,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 			"queue %u: second response for command_id %#x\n",
 			q->qid, cqe->command_id);
 		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_error_recovery(q->ctrl, "duplicate response");
+		nrh_queue_error(q, "duplicate response");
 		return;
 	}
 	req->status = cqe->status;
@@ -140,7 +140,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 				wc->ex.invalidate_rkey,
 				req->mr ? req->mr->rkey : 0);
 			nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-			nrh_error_recovery(q->ctrl, "wrong remote invalidation");
+			nrh_queue_error(q, "wrong remote invalidation");
 			return;
 		}
 		trace_nvme_rdma_mr_remote_inv(nctrl->instance, q->qid,
@@ -149,7 +149,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 	} else if (req->mr) {
 		/* The LOCAL_INV completion completes in our stead. */
 		if (unlikely(nrh_mr_local_inv(q, req)))
-			nrh_error_recovery(q->ctrl, "local invalidate post");
+			nrh_queue_error(q, "local invalidate post");
 		return;
 	}
 	nrh_req_put(req);
@@ -171,7 +171,7 @@ void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 			"queue %u: response of %u bytes\n", q->qid,
 			wc->byte_len);
 		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_error_recovery(q->ctrl, "short response");
+		nrh_queue_error(q, "short response");
 		return;
 	}
 
@@ -187,7 +187,7 @@ void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	/* Without a buffer the controller's next response would be lost. */
 	if (unlikely(nrh_post_recv(q, slot)))
-		nrh_error_recovery(q->ctrl, "receive repost");
+		nrh_queue_error(q, "receive repost");
 }
 
 /* Copy a capsule into its slot and post it, after the REG_MR if any. */
@@ -398,9 +398,14 @@ static enum blk_eh_timer_return nrh_timeout(struct request *rq)
 	struct nrh_queue *q = req->queue;
 	struct nrh_ctrl *ctrl = q->ctrl;
 
-	dev_warn(ctrl->ctrl.device,
-		 "queue %u: command_id %#x (opcode %#x) timed out\n", q->qid,
-		 nvme_cid(rq), req->cmd.common.opcode);
+	if (test_bit(NRH_R_ABORTED, &req->flags))
+		dev_warn(ctrl->ctrl.device,
+			 "queue %u: command_id %#x (opcode %#x) failed: the queue broke\n",
+			 q->qid, nvme_cid(rq), req->cmd.common.opcode);
+	else
+		dev_warn(ctrl->ctrl.device,
+			 "queue %u: command_id %#x (opcode %#x) timed out\n",
+			 q->qid, nvme_cid(rq), req->cmd.common.opcode);
 
 	if (ctrl->ctrl.state == NVME_CTRL_LIVE) {
 		/* Recovery stops the queues and cancels this request. */

@@ -15,14 +15,52 @@
 
 #include <linux/random.h>
 
-/* Safe from any context, including the completion softirq. */
-void nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
+/*
+ * Safe from any context, including the completion softirq. True when this
+ * call started the recovery.
+ */
+bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
 {
 	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_RESETTING))
-		return;
+		return false;
 	atomic_long_inc(&ctrl->recoveries);
 	dev_warn(ctrl->ctrl.device, "starting error recovery: %s\n", why);
 	queue_work(nvme_reset_wq, &ctrl->err_work);
+	return true;
+}
+
+static bool nrh_abort_queue_rq(struct request *rq, void *data)
+{
+	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+
+	if (req->queue == data) {
+		set_bit(NRH_R_ABORTED, &req->flags);
+		blk_abort_request(rq);
+	}
+	return true;
+}
+
+/*
+ * A queue broke the protocol or lost its QP. A live controller recovers
+ * as a whole. While (re)connecting there is nothing to recover yet: the
+ * setup path is blocked on a command of this queue (Connect, a property
+ * access, Identify) that can no longer complete properly. Rather than
+ * leave it to the admin or I/O timeout, expire it now: the timeout
+ * handler stops the queue and fails the command, so the attempt fails in
+ * milliseconds. Called from the queue's completion handlers, which run
+ * only while the queue is active, so the tag sets are still there.
+ */
+void nrh_queue_error(struct nrh_queue *q, const char *why)
+{
+	struct nrh_ctrl *ctrl = q->ctrl;
+
+	if (nrh_error_recovery(ctrl, why) ||
+	    READ_ONCE(ctrl->ctrl.state) != NVME_CTRL_CONNECTING)
+		return;
+	dev_warn(ctrl->ctrl.device, "queue %u: %s while connecting, failing its commands\n",
+		 q->qid, why);
+	blk_mq_tagset_busy_iter(nrh_admin_queue(q) ? &ctrl->admin_set :
+				&ctrl->io_set, nrh_abort_queue_rq, q);
 }
 
 /*
