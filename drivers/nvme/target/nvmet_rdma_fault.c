@@ -93,9 +93,9 @@ static int nvmet_rdma_fault_take(void)
 }
 
 /*
- * Completion of the first of two SENDs of a duplicate, which is posted
- * unsignalled and so completes only in error: the second one carries the
- * slot's send_cqe and finishes the slot, flushed or not.
+ * Completion of the first of a duplicate's two SENDs, posted unsignalled
+ * and so completing only in error: the second one carries the slot's
+ * send_cqe and finishes the slot, flushed or not.
  */
 static void nvmet_rdma_fault_first_done(struct ib_cq *cq, struct ib_wc *wc)
 {
@@ -149,11 +149,13 @@ static void nvmet_rdma_fault_post(struct nvmet_rdma_slot *slot,
 }
 
 /*
- * The response twice, back to back.  The WRs live on the stack (a post
- * copies them), so nothing of the slot's own send_wr changes: the slot
- * may be reused as soon as the second SEND completes.  The second is a
- * plain SEND even when the first invalidates the host's rkey: a second
- * invalidation could hit a key the host has registered again since.
+ * The response twice, back to back.  The copy goes first, as a plain
+ * SEND: a host that asked for remote invalidation takes it for a
+ * response that left its MR valid and starts invalidating the MR itself,
+ * so the command is still outstanding when the real response, which
+ * invalidates, names it again.  The WRs live on the stack (a post copies
+ * them): the slot's own send_wr never changes, and the slot is reused
+ * only once the second SEND, which carries its send_cqe, has completed.
  */
 static bool nvmet_rdma_fault_duplicate(struct nvmet_rdma_slot *slot)
 {
@@ -166,10 +168,10 @@ static bool nvmet_rdma_fault_duplicate(struct nvmet_rdma_slot *slot)
 		atomic_inc(&nvmet_rdma_fault_skipped);
 		return false;
 	}
+	first.opcode = IB_WR_SEND;
 	first.wr_cqe = &nvmet_rdma_fault_first_cqe;
 	first.send_flags &= ~IB_SEND_SIGNALED;
 	first.next = &second;
-	second.opcode = IB_WR_SEND;
 	second.next = NULL;
 
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_TO_DEVICE &&
