@@ -18,9 +18,11 @@ nqn=nqn.2024-01.io.nvmeof-rdma:hostile-io
 fault=/sys/kernel/debug/nvmet_rdma/fault
 
 # What our host must log for each case (extended regex).  A duplicate is
-# "second response" only while the command is still outstanding; once
-# the first response completed it, nvme-core has bumped the command_id's
-# generation and the second one names no command.
+# "second response" only while the command is still outstanding (the
+# target sends the copy first, without invalidation, so a keyed command
+# waits for the host's own LOCAL_INV); once the first response completed
+# it, nvme-core has bumped the command_id's generation and the second one
+# names no command.
 declare -A expect=(
 	[bogus-cid]='response for unknown command_id'
 	[duplicate]='second response for command_id|response for unknown command_id'
@@ -68,7 +70,8 @@ for m in ${HOSTILE_IO_CASES:-bogus-cid duplicate short-response drop error-statu
 	if [ "$m" = error-status ]; then
 		# DNR: nvme-core does not retry and the error is fio's.
 		[ "$rc" != 0 ] || fail "$m: fio saw no error"
-		on host "grep -q 'Input/output error' /xfer/fio-$m.err" ||
+		# fio prints its error line ahead of the JSON: skip it.
+		on host "sed -n '/^{/,\$p' /xfer/fio-$m.json | jq -e '.jobs[0].error == 5'" > /dev/null ||
 			fail "$m: fio did not fail with EIO: $(on host "head -n 3 /xfer/fio-$m.err")"
 		on host 'grep -q "starting error recovery" /tmp/dmesg.case' &&
 			fail "$m: an error status made the host start error recovery"
