@@ -35,6 +35,11 @@ declare -A count=([bogus-cid]=2 [duplicate]=2 [short-response]=2 [drop]=2 [error
 declare -A runtime=([bogus-cid]=15 [duplicate]=15 [short-response]=15 [drop]=25 [error-status]=15)
 
 boot
+# HOSTILE_IO_SRQ=1: the target's queues share receive buffers (use_srq),
+# where a dropped response holds a buffer of the device's SRQ.
+if [ -n "${HOSTILE_IO_SRQ:-}" ]; then
+	check target 'modprobe nvmet && modprobe nvmet-rdma use_srq=1 && [ "$(cat /sys/module/nvmet_rdma/parameters/use_srq)" = Y ]'
+fi
 check target target_simple "$nqn"
 # Set before the connect: a namespace takes the timeout when it is created.
 check host 'modprobe nvme-core && echo 5 > /sys/module/nvme_core/parameters/io_timeout'
@@ -85,4 +90,5 @@ for m in ${HOSTILE_IO_CASES:-bogus-cid duplicate short-response drop error-statu
 	progress "$m: fresh verify pass"
 	check host 'FIO_SIZE=8M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=16k --iodepth=16 > /tmp/fio-after.out 2>&1 || { tail -n 20 /tmp/fio-after.out; exit 1; }'
 done
+[ -z "${HOSTILE_IO_SRQ:-}" ] || check target '[ "$(target_qstat srq_receives)" -gt 0 ]'
 check target "echo off > $fault && grep -qx 'mode off' $fault"
