@@ -13,6 +13,7 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/jump_label.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -312,7 +313,21 @@ void nvmet_rdma_rbuf_init(struct nvmet_rdma_rbuf *rb);
 int nvmet_rdma_post_recv(struct nvmet_rdma_rbuf *rb);
 void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_queue_response(struct nvmet_req *req);
+
+/* nvmet_rdma_fault.c: test-only faults of I/O queue responses. */
+DECLARE_STATIC_KEY_FALSE(nvmet_rdma_fault_key);
+bool nvmet_rdma_fault_response(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_fault_init(struct dentry *root);
+void nvmet_rdma_fault_exit(void);
+
+/* True when a fault took the response over; free while disarmed. */
+static inline bool nvmet_rdma_fault(struct nvmet_rdma_slot *slot)
+{
+	return static_branch_unlikely(&nvmet_rdma_fault_key) &&
+	       nvmet_rdma_fault_response(slot);
+}
 
 /* nvmet_rdma_stats.c */
 void nvmet_rdma_stats_init(void);

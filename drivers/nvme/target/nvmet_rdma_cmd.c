@@ -143,7 +143,7 @@ void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot)
  * SRQ goes on with the oldest capsule that was waiting for a slot, if
  * any, or back to the free list.
  */
-static void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
+void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_rdma_rbuf *rb = slot->rb, *backlog = NULL;
@@ -548,6 +548,9 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct ib_send_wr *first = &slot->send_wr;
 	const struct ib_send_wr *bad_wr = NULL;
+
+	if (nvmet_rdma_fault(slot))
+		return;
 
 	/* Data for the host goes only with a successful completion. */
 	if (slot->rw_live && nvmet_data_dir(req) == DMA_TO_DEVICE &&

@@ -5,6 +5,7 @@
  *   nvmet_rdma/objects      live objects per type (all 0 when idle) and
  *                           connection counters
  *   nvmet_rdma/queues/<n>   one file per queue
+ *   nvmet_rdma/fault        test-only response faults (nvmet_rdma_fault.c)
  *
  * debugfs being optional, failures to create files are ignored.
  */
@@ -119,9 +120,11 @@ void nvmet_rdma_stats_init(void)
 			    &nvmet_rdma_srqs_dbg_fops);
 	nvmet_rdma_dbg_queues = debugfs_create_dir("queues",
 						   nvmet_rdma_dbg_root);
+	nvmet_rdma_fault_init(nvmet_rdma_dbg_root);
 }
 
 void nvmet_rdma_stats_exit(void)
 {
+	nvmet_rdma_fault_exit();
 	debugfs_remove_recursive(nvmet_rdma_dbg_root);
 }
