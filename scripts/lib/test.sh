@@ -101,23 +101,26 @@ to_bytes() {
 # fio_verify_matrix NQN NSIDS SIZE LABEL BS...: one fio run on the host
 # with a job for every namespace of NQN in NSIDS (a space-separated list),
 # block size and queue depth (1 and 32), all running at once, each doing
-# randrw with crc32c verify on a region of its own of max(SIZE, 4 * BS)
-# bytes.  One run rather than one per combination: in the TCG guests the
-# bytes moved, not the number of combinations, set the time, and the
+# randrw with crc32c verify on a region of its own: SIZE bytes, but at
+# most 256 and at least 4 blocks.  One run rather than one per
+# combination: in the TCG guests the bytes moved and the I/Os of the
+# slowest job, not the number of combinations, set the time, and the
 # concurrent jobs keep the target's queues deep.  fio's JSON must show
 # every job without error and with data written (fio's default random
 # seeds are fixed, so which blocks a job writes does not vary between
 # runs).  LABEL prefixes messages.
 fio_verify_matrix() {
-	local nqn=$1 nsids=$2 size=$3 label=$4 ns dev bs qd len off n=0
+	local nqn=$1 nsids=$2 size=$3 label=$4 ns dev bs b qd len off n=0
 	local jobs=""
 	shift 4
 	for ns in $nsids; do
 		dev=$(on host "host_ns $nqn $ns") || fail "$label: no namespace $ns of $nqn"
 		off=0
 		for bs in "$@"; do
+			b=$(to_bytes "$bs")
 			len=$(to_bytes "$size")
-			[ "$len" -ge $((4 * $(to_bytes "$bs"))) ] || len=$((4 * $(to_bytes "$bs")))
+			[ "$len" -le $((256 * b)) ] || len=$((256 * b))
+			[ "$len" -ge $((4 * b)) ] || len=$((4 * b))
 			for qd in 1 32; do
 				jobs+=" --name=ns$ns-bs$bs-qd$qd --filename=$dev --bs=$bs --iodepth=$qd --offset=$off --size=$len"
 				off=$((off + len))
