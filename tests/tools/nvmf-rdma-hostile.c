@@ -782,37 +782,37 @@ static int run_capsule(const char *addr, const char *port, const char *subnqn,
 	if (!strcmp(name, "sq-overflow")) {
 		/*
 		 * Twice the negotiated depth without waiting for a single
-		 * response.  Writes of 1 MiB keep each command outstanding
-		 * while the target pulls its data with RDMA READs, so the
-		 * capsule past the depth arrives while the first ones are
-		 * still unanswered.  The target must close the queue; the
-		 * commands it answered before must have succeeded.
+		 * response.  Namespace 2 must complete commands slowly (the
+		 * test gives it a null_blk with a completion delay): the
+		 * capsule past the depth then arrives while the first ones
+		 * are certainly still unanswered.  The target must close the
+		 * queue; the commands it answered before must have succeeded.
 		 */
 		n = 2 * IO_DEPTH;
 		for (i = 0; i < n; i++) {
 			sqe = next_send(&io, &slot);
-			sqe[0] = OPC_WRITE;
+			sqe[0] = OPC_READ;
 			sqe[1] = CMD_FLAGS_SGL;
 			put16(sqe + 2, 100 + i);
-			put32(sqe + 4, 1);
-			put16(sqe + 48, 2047);		/* 2048 blocks of 512 */
+			put32(sqe + 4, 2);		/* NSID 2: the slow one */
+			put16(sqe + 48, 7);		/* 8 blocks of 512 */
 			sgl_keyed(sqe, SGL_KEYED_ADDR, (uintptr_t)data_area(&io),
-				  1u << 20, io.mr->rkey);
+				  4096, io.mr->rkey);
 			send_or_die(&io, slot, SQE_SIZE);
 		}
 		for (i = 0; i < n; i++) {
 			int ret = get_rsp(&io, &r, WAIT_MS);
 
 			if (ret < 0)
-				pass("%d writes on a %d-entry queue: closed after %d responses",
+				pass("%d reads on a %d-entry queue: closed after %d responses",
 				     n, IO_DEPTH, i);
 			if (ret == 0)
-				failed("%d writes on a %d-entry queue: %d responses, then silence",
+				failed("%d reads on a %d-entry queue: %d responses, then silence",
 				       n, IO_DEPTH, i);
 			if (r.status)
 				failed("command_id %#x: status %#x", r.cid, r.status);
 		}
-		failed("%d writes on a %d-entry queue: all answered, the overflow went unnoticed",
+		failed("%d reads on a %d-entry queue: all answered, the overflow went unnoticed",
 		       n, IO_DEPTH);
 	}
 	if (!strcmp(name, "qid-in-use")) {
