@@ -32,3 +32,8 @@ for inline in 0 4096 16384; do
 	check target nvmet_clear
 	check target objects_zero
 done
+# A host that keeps to its queue depth is never taken for overflowing it,
+# and no work completion failed.
+check target 'grep -qx "sq_overflows 0" /sys/kernel/debug/nvmet_rdma/objects &&
+	grep -qx "wc_errors 0" /sys/kernel/debug/nvmet_rdma/objects ||
+	{ cat /sys/kernel/debug/nvmet_rdma/objects; exit 1; }'

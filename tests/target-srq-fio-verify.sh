@@ -45,3 +45,7 @@ for inline in 0 4096 16384; do
 	check target objects_zero
 	check target "grep -qx 'srqs 0' $dbg/objects"
 done
+# A host that keeps to its queue depth is never taken for overflowing it,
+# and no work completion failed.
+check target 'grep -qx "sq_overflows 0" '"$dbg"'/objects && grep -qx "wc_errors 0" '"$dbg"'/objects ||
+	{ cat '"$dbg"'/objects; exit 1; }'
