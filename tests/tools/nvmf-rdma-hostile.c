@@ -703,33 +703,6 @@ static int run_capsule(const char *addr, const char *port, const char *subnqn,
 		send_or_die(&a, slot, 32);
 		expect_disconnect(&a, "32-byte capsule");
 	}
-	if (!strcmp(name, "sq-overflow")) {
-		/*
-		 * Twice the negotiated depth without waiting for a single
-		 * response; RNR retries are unlimited on our side so the
-		 * excess waits for receive buffers instead of failing.  The
-		 * target may serve them all or close the queue: a response
-		 * with a failure, a hang or a splat is wrong.
-		 */
-		n = 2 * ADMIN_DEPTH;
-		for (i = 0; i < n; i++) {
-			prop_get_cap(&a, &slot, 100 + i);
-			send_or_die(&a, slot, SQE_SIZE);
-		}
-		for (i = 0; i < n; i++) {
-			int ret = get_rsp(&a, &r, WAIT_MS);
-
-			if (ret < 0)
-				pass("%d commands, %d-entry queue: closed after %d responses",
-				     n, ADMIN_DEPTH, i);
-			if (ret == 0)
-				failed("%d commands, %d-entry queue: %d responses, then silence",
-				       n, ADMIN_DEPTH, i);
-			if (r.status)
-				failed("command_id %#x: status %#x", r.cid, r.status);
-		}
-		pass("%d commands on a %d-entry queue: all answered successfully", n, ADMIN_DEPTH);
-	}
 	if (!strcmp(name, "duplicate-cid")) {
 		for (i = 0; i < 2; i++) {
 			prop_get_cap(&a, &slot, 16);
@@ -805,6 +778,42 @@ static int run_capsule(const char *addr, const char *port, const char *subnqn,
 		send_or_die(&io, slot, SQE_SIZE);
 		expect_disconnect(&io, wr ? "Write whose data has a bogus rkey" :
 				  "Read whose buffer has a bogus rkey");
+	}
+	if (!strcmp(name, "sq-overflow")) {
+		/*
+		 * Twice the negotiated depth without waiting for a single
+		 * response.  Namespace 2 must complete commands slowly (the
+		 * test gives it a null_blk with a completion delay): the
+		 * capsule past the depth then arrives while the first ones
+		 * are certainly still unanswered.  The target must close the
+		 * queue; the commands it answered before must have succeeded.
+		 */
+		n = 2 * IO_DEPTH;
+		for (i = 0; i < n; i++) {
+			sqe = next_send(&io, &slot);
+			sqe[0] = OPC_READ;
+			sqe[1] = CMD_FLAGS_SGL;
+			put16(sqe + 2, 100 + i);
+			put32(sqe + 4, 2);		/* NSID 2: the slow one */
+			put16(sqe + 48, 7);		/* 8 blocks of 512 */
+			sgl_keyed(sqe, SGL_KEYED_ADDR, (uintptr_t)data_area(&io),
+				  4096, io.mr->rkey);
+			send_or_die(&io, slot, SQE_SIZE);
+		}
+		for (i = 0; i < n; i++) {
+			int ret = get_rsp(&io, &r, WAIT_MS);
+
+			if (ret < 0)
+				pass("%d reads on a %d-entry queue: closed after %d responses",
+				     n, IO_DEPTH, i);
+			if (ret == 0)
+				failed("%d reads on a %d-entry queue: %d responses, then silence",
+				       n, IO_DEPTH, i);
+			if (r.status)
+				failed("command_id %#x: status %#x", r.cid, r.status);
+		}
+		failed("%d reads on a %d-entry queue: all answered, the overflow went unnoticed",
+		       n, IO_DEPTH);
 	}
 	if (!strcmp(name, "qid-in-use")) {
 		uint8_t pd[32];

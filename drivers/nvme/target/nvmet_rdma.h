@@ -148,6 +148,8 @@ struct nvmet_rdma_qstats {
 	atomic64_t	rw_waits;	/* commands that waited for SQ space */
 	atomic64_t	srq_recvs;	/* capsules that came through an SRQ */
 	atomic64_t	srq_backlog;	/* ... and found every slot busy */
+	atomic64_t	xfer_errors;	/* failed RDMA READs and WRITEs */
+	atomic64_t	sq_overflows;	/* capsules beyond the queue depth */
 	atomic64_t	wc_errors[IB_WC_GENERAL_ERR + 1];
 };
 
@@ -169,6 +171,12 @@ struct nvmet_rdma_slot {
 	struct ib_sge		send_sge;
 
 	struct ib_cqe		read_cqe;
+	/*
+	 * On every RDMA READ/WRITE WR that rdma_rw leaves without one: those
+	 * are unsignalled, so this sees only their error completions, which
+	 * ib_core would otherwise drop.
+	 */
+	struct ib_cqe		xfer_cqe;
 	struct rdma_rw_ctx	rw;
 	bool			rw_live;	/* rw is initialised */
 	bool			sgl_owned;	/* req.sg from nvmet_req_alloc_sgls */
@@ -191,6 +199,8 @@ struct nvmet_rdma_queue {
 	 */
 	u32			port_num;
 	struct sockaddr_storage	peer;
+	struct sockaddr_storage	local;
+	u16			portid;		/* nvmet port, for messages */
 	struct ib_qp		*qp;
 	struct ib_cq		*cq;
 	unsigned int		cq_size;
@@ -235,6 +245,14 @@ struct nvmet_rdma_queue {
 	u32			held_nr;
 	u32			rw_credits;
 	u32			rw_budget;
+	/*
+	 * Commands received and not answered yet, the host's view of its
+	 * submission queue; more than depth is a flow control violation.
+	 */
+	atomic_t		inflight;
+	/* The failure that closed a live queue, for the release work to name. */
+	const char		*err_what;
+	enum ib_wc_status	err_status;
 
 	struct work_struct	release_work;
 	struct nvmet_rdma_qstats stats;
@@ -256,6 +274,10 @@ enum nvmet_rdma_obj {
 enum nvmet_rdma_gstat {
 	NVMET_RDMA_GS_CONNECTS,
 	NVMET_RDMA_GS_REJECTS,
+	/* Totals over every queue ever: the per-queue files go with them. */
+	NVMET_RDMA_GS_WC_ERRORS,
+	NVMET_RDMA_GS_XFER_ERRORS,
+	NVMET_RDMA_GS_SQ_OVERFLOWS,
 	NVMET_RDMA_GS_NR,
 };
 

@@ -14,6 +14,7 @@
 static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc);
 static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc);
+static void nvmet_rdma_xfer_done(struct ib_cq *cq, struct ib_wc *wc);
 
 void nvmet_rdma_rbuf_init(struct nvmet_rdma_rbuf *rb)
 {
@@ -32,6 +33,7 @@ void nvmet_rdma_slot_init(struct nvmet_rdma_slot *slot)
 	slot->send_wr.send_flags = IB_SEND_SIGNALED;
 
 	slot->read_cqe.done = nvmet_rdma_read_done;
+	slot->xfer_cqe.done = nvmet_rdma_xfer_done;
 	INIT_LIST_HEAD(&slot->link);
 }
 
@@ -62,6 +64,9 @@ static void nvmet_rdma_slot_attach(struct nvmet_rdma_slot *slot,
 static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
 				struct ib_wc *wc, const char *what)
 {
+	unsigned long flags;
+	bool first;
+
 	/*
 	 * Flushes are how a closing queue gets its buffers back; a flush
 	 * while live means the QP went to error under us, so close then too
@@ -73,10 +78,64 @@ static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
 	}
 	atomic64_inc(&queue->stats.wc_errors[min_t(unsigned int, wc->status,
 						   IB_WC_GENERAL_ERR)]);
-	pr_err_ratelimited("queue %d (qid %u, host %pISpc): %s failed: %s (%d), closing\n",
-			   queue->idx, queue->qid, &queue->peer,
-			   what, ib_wc_status_msg(wc->status), wc->status);
+	atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_WC_ERRORS]);
+
+	/*
+	 * The error that closes a live queue is named by the release work,
+	 * which can safely look at the controller; any later one (it found
+	 * the queue closing already) is logged here, without it.
+	 */
+	spin_lock_irqsave(&queue->lock, flags);
+	first = !queue->err_what && queue->state != NVMET_RDMA_Q_CLOSING;
+	if (first) {
+		queue->err_what = what;
+		queue->err_status = wc->status;
+	}
+	spin_unlock_irqrestore(&queue->lock, flags);
+	if (!first)
+		pr_err_ratelimited("queue %d (qid %u, host %pISpc): %s failed: %s (%d)\n",
+				   queue->idx, queue->qid, &queue->peer,
+				   what, ib_wc_status_msg(wc->status),
+				   wc->status);
 	nvmet_rdma_queue_close(queue);
+}
+
+/*
+ * Give the RDMA READ/WRITE WRs of @slot's context, from @first up to
+ * @stop, a wr_cqe where rdma_rw left none, so that their error
+ * completions are seen.
+ */
+static void nvmet_rdma_xfer_tag(struct nvmet_rdma_slot *slot,
+				struct ib_send_wr *first, struct ib_send_wr *stop)
+{
+	struct ib_send_wr *wr;
+
+	for (wr = first; wr && wr != stop; wr = wr->next)
+		if (!wr->wr_cqe)
+			wr->wr_cqe = &slot->xfer_cqe;
+}
+
+/*
+ * An unsignalled RDMA READ or WRITE failed.  The slot is finished by the
+ * completion of the signalled WR behind it (the READ chain's last, or
+ * the response SEND), which comes after this one, flushed: only report
+ * and close here.
+ */
+static void nvmet_rdma_xfer_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_slot *slot =
+		container_of(wc->wr_cqe, struct nvmet_rdma_slot, xfer_cqe);
+	struct nvmet_rdma_queue *queue = slot->queue;
+
+	if (wc->status == IB_WC_SUCCESS)
+		return;
+	if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		atomic64_inc(&queue->stats.xfer_errors);
+		atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_XFER_ERRORS]);
+	}
+	nvmet_rdma_wc_error(queue, wc,
+			    nvmet_data_dir(&slot->req) == DMA_FROM_DEVICE ?
+			    "RDMA READ" : "RDMA WRITE");
 }
 
 /*
@@ -322,6 +381,7 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_req *req = &slot->req;
+	struct ib_send_wr *first;
 
 	if (unlikely(slot->status)) {
 		nvmet_req_complete(req, slot->status);
@@ -332,9 +392,10 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 		trace_nvmet_rdma_data_post(queue->idx, queue->qid,
 					   req->cmd->common.command_id, false,
 					   req->transfer_len);
-		if (rdma_rw_ctx_post(&slot->rw, queue->qp,
-				     queue->port_num, &slot->read_cqe,
-				     NULL)) {
+		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp, queue->port_num,
+					&slot->read_cqe, NULL);
+		nvmet_rdma_xfer_tag(slot, first, NULL);
+		if (ib_post_send(queue->qp, first, NULL)) {
 			pr_err_ratelimited("queue %d (qid %u): cannot post RDMA READ, closing\n",
 					   queue->idx, queue->qid);
 			/*
@@ -415,13 +476,12 @@ static void nvmet_rdma_rbuf_park(struct nvmet_rdma_queue *queue,
 /*
  * A capsule from the SRQ needs a slot of its queue.  None is free only
  * while responses are still completing after the host has seen them:
- * the capsule waits for the next slot to finish.  A host that has more
- * than twice its queue depth outstanding ignores flow control and would
- * drain the SRQ that every other queue on the device relies on.
+ * the capsule waits for the next slot to finish.  The depth check in
+ * nvmet_rdma_recv_done() bounds how many can wait.
  */
 static struct nvmet_rdma_slot *
 nvmet_rdma_srq_take_slot(struct nvmet_rdma_queue *queue,
-			 struct nvmet_rdma_rbuf *rb, bool *overrun)
+			 struct nvmet_rdma_rbuf *rb)
 {
 	struct nvmet_rdma_slot *slot;
 
@@ -434,7 +494,7 @@ nvmet_rdma_srq_take_slot(struct nvmet_rdma_queue *queue,
 		return slot;
 	}
 	list_add_tail(&rb->link, &queue->held);
-	*overrun = ++queue->held_nr > queue->depth;
+	queue->held_nr++;
 	atomic64_inc(&queue->stats.srq_backlog);
 	return NULL;
 }
@@ -447,8 +507,8 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct nvmet_rdma_queue *queue =
 		rb->srq ? wc->qp->qp_context : rb->slot->queue;
 	struct nvmet_rdma_slot *slot = rb->slot;
-	bool overrun = false;
 	unsigned long flags;
+	int inflight;
 
 	if (rb->srq) {
 		atomic64_inc(&rb->srq->recvs);
@@ -472,21 +532,35 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		nvmet_rdma_rbuf_park(queue, rb);
 		return;
 	}
+	/*
+	 * The host may only send a command while it has fewer than depth
+	 * without a response.  One more ignores flow control: it would take
+	 * receive buffers other queues on an SRQ rely on, or sit in RNR
+	 * retries, and our answer could overrun the host's receive queue.
+	 */
+	inflight = atomic_inc_return(&queue->inflight);
+	if (unlikely(inflight > queue->depth)) {
+		/* Once: the capsules behind it only find the queue closing. */
+		if (inflight == queue->depth + 1) {
+			atomic64_inc(&queue->stats.sq_overflows);
+			atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_SQ_OVERFLOWS]);
+			pr_err_ratelimited("queue %d (qid %u, host %pISpc): %d commands outstanding on a queue of depth %u, closing\n",
+					   queue->idx, queue->qid, &queue->peer,
+					   inflight, queue->depth);
+		}
+		nvmet_rdma_queue_close(queue);
+		nvmet_rdma_rbuf_park(queue, rb);
+		return;
+	}
 	rb->len = wc->byte_len;
 	ib_dma_sync_single_for_cpu(queue->dev->ibdev, rb->sge[0].addr,
 				   rb->sge[0].length, DMA_FROM_DEVICE);
 
 	spin_lock_irqsave(&queue->lock, flags);
 	if (rb->srq) {
-		slot = nvmet_rdma_srq_take_slot(queue, rb, &overrun);
+		slot = nvmet_rdma_srq_take_slot(queue, rb);
 		if (!slot) {
 			spin_unlock_irqrestore(&queue->lock, flags);
-			if (unlikely(overrun)) {
-				pr_err_ratelimited("queue %d (qid %u, host %pISpc): more than %u commands outstanding, closing\n",
-						   queue->idx, queue->qid,
-						   &queue->peer, 2 * queue->depth);
-				nvmet_rdma_queue_close(queue);
-			}
 			return;
 		}
 	}
@@ -515,9 +589,17 @@ static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct nvmet_req *req = &slot->req;
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		/* An RC QP in error is dead: nobody would see a response. */
-		nvmet_rdma_slot_abort(slot);
+		if (wc->status != IB_WC_WR_FLUSH_ERR) {
+			atomic64_inc(&queue->stats.xfer_errors);
+			atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_XFER_ERRORS]);
+		}
+		/*
+		 * An RC QP in error is dead: nobody would see a response.
+		 * Closing first keeps the slot off the receive queue and
+		 * drops the commands waiting for credits.
+		 */
 		nvmet_rdma_wc_error(queue, wc, "RDMA READ");
+		nvmet_rdma_slot_abort(slot);
 		return;
 	}
 
@@ -558,6 +640,7 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp,
 					queue->port_num, NULL,
 					&slot->send_wr);
+		nvmet_rdma_xfer_tag(slot, first, &slot->send_wr);
 		atomic64_add(req->transfer_len, &queue->stats.bytes_out);
 		trace_nvmet_rdma_data_post(queue->idx, queue->qid,
 					   req->cmd->common.command_id, true,
@@ -571,6 +654,12 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);
+	atomic_dec(&queue->inflight);
+	/*
+	 * The host may send its next command once it has this response:
+	 * the count must be down before the response can reach it.
+	 */
+	smp_mb__after_atomic();
 	if (unlikely(ib_post_send(queue->qp, first, &bad_wr))) {
 		pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
 				   queue->idx, queue->qid);

@@ -668,6 +668,25 @@ static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_QUEUE, -1);
 }
 
+/*
+ * Name the work completion error that closed the queue, with the
+ * controller it belongs to: until nvmet_sq_destroy() the submission queue
+ * holds a reference on that, which a completion handler cannot count on.
+ */
+static void nvmet_rdma_report_error(struct nvmet_rdma_queue *queue)
+{
+	struct nvmet_ctrl *ctrl = READ_ONCE(queue->nvme_sq.ctrl);
+
+	if (!queue->err_what)
+		return;
+	pr_err_ratelimited("queue %d (qid %u, cntlid %d, host %s %pISpc, port %u %pISpc): %s failed: %s (%d), closing\n",
+			   queue->idx, queue->qid, ctrl ? ctrl->cntlid : -1,
+			   ctrl ? ctrl->hostnqn : "(not connected)",
+			   &queue->peer, queue->portid, &queue->local,
+			   queue->err_what, ib_wc_status_msg(queue->err_status),
+			   queue->err_status);
+}
+
 static void nvmet_rdma_release_work(struct work_struct *work)
 {
 	struct nvmet_rdma_queue *queue =
@@ -687,6 +706,7 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	}
 	mutex_unlock(&nvmet_rdma_lock);
 
+	nvmet_rdma_report_error(queue);
 	pr_debug("queue %d (qid %u): releasing\n", queue->idx, queue->qid);
 	rdma_disconnect(queue->cm_id);
 	/*
@@ -735,6 +755,9 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	queue->cm_id = cm_id;
 	queue->port_num = cm_id->port_num;
 	memcpy(&queue->peer, &cm_id->route.addr.dst_addr, sizeof(queue->peer));
+	memcpy(&queue->local, &cm_id->route.addr.src_addr,
+	       sizeof(queue->local));
+	queue->portid = le16_to_cpu(nport->disc_addr.portid);
 	queue->dev = dev;
 	queue->nport = nport;
 	queue->qid = params->qid;

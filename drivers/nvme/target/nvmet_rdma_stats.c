@@ -32,6 +32,9 @@ static const char * const nvmet_rdma_obj_names[NVMET_RDMA_OBJ_NR] = {
 static const char * const nvmet_rdma_gstat_names[NVMET_RDMA_GS_NR] = {
 	[NVMET_RDMA_GS_CONNECTS]	= "connect_requests",
 	[NVMET_RDMA_GS_REJECTS]		= "rejects",
+	[NVMET_RDMA_GS_WC_ERRORS]	= "wc_errors",
+	[NVMET_RDMA_GS_XFER_ERRORS]	= "xfer_errors",
+	[NVMET_RDMA_GS_SQ_OVERFLOWS]	= "sq_overflows",
 };
 
 static int nvmet_rdma_objects_show(struct seq_file *m, void *unused)
@@ -78,6 +81,10 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 	seq_printf(m, "srq %s\nsrq_receives %lld\nsrq_backlog %lld\n",
 		   queue->srq ? "yes" : "no", atomic64_read(&st->srq_recvs),
 		   atomic64_read(&st->srq_backlog));
+	seq_printf(m, "inflight %d\nxfer_errors %lld\nsq_overflows %lld\n",
+		   atomic_read(&queue->inflight),
+		   atomic64_read(&st->xfer_errors),
+		   atomic64_read(&st->sq_overflows));
 	for (i = 0; i <= IB_WC_GENERAL_ERR; i++) {
 		s64 n = atomic64_read(&st->wc_errors[i]);
 
