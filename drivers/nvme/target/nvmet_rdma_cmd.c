@@ -631,6 +631,13 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 	struct ib_send_wr *first = &slot->send_wr;
 	const struct ib_send_wr *bad_wr = NULL;
 
+	atomic_dec(&queue->inflight);
+	/*
+	 * The host may send its next command once it has this response:
+	 * the count must be down before the response can reach it (the
+	 * fault mode's responses included).
+	 */
+	smp_mb__after_atomic();
 	if (nvmet_rdma_fault(slot))
 		return;
 
@@ -654,12 +661,6 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);
-	atomic_dec(&queue->inflight);
-	/*
-	 * The host may send its next command once it has this response:
-	 * the count must be down before the response can reach it.
-	 */
-	smp_mb__after_atomic();
 	if (unlikely(ib_post_send(queue->qp, first, &bad_wr))) {
 		pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
 				   queue->idx, queue->qid);
