@@ -242,7 +242,6 @@ struct nvmet_rdma_queue {
 	 */
 	struct list_head	free_slots;
 	struct list_head	held;
-	u32			held_nr;
 	u32			rw_credits;
 	u32			rw_budget;
 	/*

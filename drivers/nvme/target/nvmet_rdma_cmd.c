@@ -226,7 +226,6 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 						   struct nvmet_rdma_rbuf, link);
 		if (backlog) {
 			list_del_init(&backlog->link);
-			queue->held_nr--;
 			nvmet_rdma_slot_attach(slot, backlog);
 		} else {
 			list_add_tail(&slot->link, &queue->free_slots);
@@ -494,7 +493,6 @@ nvmet_rdma_srq_take_slot(struct nvmet_rdma_queue *queue,
 		return slot;
 	}
 	list_add_tail(&rb->link, &queue->held);
-	queue->held_nr++;
 	atomic64_inc(&queue->stats.srq_backlog);
 	return NULL;
 }

@@ -623,7 +623,6 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 			list_add_tail(&rb->link, &back);
 	}
 	list_splice_tail_init(&queue->held, &back);
-	queue->held_nr = 0;
 	list_for_each_entry_safe(rb, tmp, &back, link) {
 		list_del_init(&rb->link);
 		if (nvmet_rdma_post_recv(rb))
