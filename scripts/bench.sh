@@ -9,7 +9,10 @@
 # build/bench/DATE), VM_LOCK (default /tmp/nvmeof-rdma-vm.lock; "none" when
 # the caller holds it), BENCH_IMPLS and BENCH_PROFILES (the numjobs=1
 # implementations and profiles; BENCH_NJ2=0 skips the numjobs=2
-# configuration).  Besides ours, intree, ours2 and tcp, the implementations
+# configuration), BENCH_COUNTERS=1 (event counters per cell on both VMs
+# and the machine's UDP drops, summarised per I/O in counters.md),
+# BENCH_FGRAPH=1 (with BENCH_COUNTERS=1: time per I/O in a few target
+# functions, by function_graph; it slows the cells, so not with timing runs).  Besides ours, intree, ours2 and tcp, the implementations
 # hostours (our host, in-tree target) and tgtours (in-tree host, our
 # target) pair one side of ours against in-tree with the other side fixed:
 #   BENCH_IMPLS="intree hostours tgtours" BENCH_NJ2=0 make bench
@@ -41,6 +44,8 @@ IMPLS1=${BENCH_IMPLS:-raw local ours intree ours2 tcp}
 IMPLS2="local ours intree ours2 tcp"
 PROFILES1=${BENCH_PROFILES:-$PROFILES1}
 BENCH_NJ2=${BENCH_NJ2:-1}
+BENCH_COUNTERS=${BENCH_COUNTERS:-0}
+BENCH_FGRAPH=${BENCH_FGRAPH:-0}
 NQN=nqn.2024-01.io.nvmeof-rdma:bench
 
 OUT=${BENCH_OUT:-$root/build/bench/$(date -u +%Y%m%d-%H%M%S)}
@@ -112,6 +117,29 @@ run_config() {
 	say "$cfg: booting target and host ($cpus vCPU each, numjobs=$numjobs)"
 	boot
 	check target "$B bench_target_init $NQN $cpus" > /dev/null
+	if [ "$BENCH_COUNTERS" = 1 ]; then
+		check target "$B bench_counters_setup" > /dev/null
+		check host "$B bench_counters_setup" > /dev/null
+	fi
+
+	# cell_counters TAG: counter snapshots of both VMs and of this
+	# machine's UDP layer (the link between the VMs) into raw/TAG.*.cnt.
+	cell_counters() {
+		[ "$BENCH_COUNTERS" = 1 ] || return 0
+		on target "$B bench_counters" >> "$OUT/raw/$1.target.cnt" || fail "counters"
+		on host "$B bench_counters" >> "$OUT/raw/$1.host.cnt" || fail "counters"
+		{
+			awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ {
+				print "udp_in", $2; print "udp_rcvbuf_errors", $6 }' /proc/net/snmp
+			# CPU time of the machine, and of our two QEMUs: the rest
+			# is other work competing with the VMs for the cores.
+			awk '$1 == "cpu" { print "jiffies_busy", $2 + $3 + $4 + $7 + $8 }' /proc/stat
+			cat "$RUN"/vm-*/qemu.pid | while read -r pid; do
+				cut -d ' ' -f 14,15 "/proc/$pid/stat"
+			done | awk '{ s += $1 + $2 } END { print "jiffies_qemu", s }'
+			awk '{ printf "uptime_cs %d\n", $1 * 100 }' /proc/uptime
+		} >> "$OUT/raw/$1.machine.cnt"
+	}
 
 	# cell_cpu TAG: target CPU snapshot into raw/TAG.cpu (appended).
 	cell_cpu() { on target "$B bench_cpu" >> "$OUT/raw/$1.cpu" || fail "cpu snapshot"; }
@@ -121,13 +149,18 @@ run_config() {
 		local role=$1 dev=$2 tag=$3 args x
 		args=$(profile "$4")
 		x=$(vm_dir "$role")/xfer
-		rm -f "$OUT/raw/$tag.cpu"
+		rm -f "$OUT/raw/$tag.cpu" "$OUT/raw/$tag".*.cnt
+		cell_counters "$tag"
+		[ "$BENCH_FGRAPH" = 0 ] || check target "$B bench_fgraph_start" > /dev/null
 		cell_cpu "$tag"
 		check "$role" "fio --name=$4 --filename=$dev --direct=1 --ioengine=libaio \
 			--time_based --runtime=$RUNTIME --ramp_time=$RAMP --numjobs=$numjobs \
 			--group_reporting --randrepeat=0 --norandommap $args \
 			--output-format=json --output=/xfer/cell.json" > /dev/null
 		cell_cpu "$tag"
+		[ "$BENCH_FGRAPH" = 0 ] || on target "$B bench_fgraph_stop" >> "$OUT/raw/$tag.target.cnt" ||
+			fail "fgraph"
+		cell_counters "$tag"
 		cp "$x/cell.json" "$OUT/raw/$tag.json"
 		say "$cfg r$round $impl $4: $(jq -r '.jobs[0] |
 			"\((.read.iops + .write.iops) | floor) IOPS, " +
@@ -223,6 +256,7 @@ run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
 [ -z "${lockfd:-}" ] || exec {lockfd}>&-
 if [ $rc = 0 ]; then
 	python3 "$root/scripts/bench-report.py" "$OUT" || rc=1
+	[ "$BENCH_COUNTERS" = 0 ] || python3 "$root/scripts/bench-counters.py" "$OUT" || rc=1
 fi
 if [ $rc = 0 ]; then
 	say "done: $OUT/results.md"
