@@ -12,7 +12,8 @@
 # configuration), BENCH_COUNTERS=1 (event counters per cell on both VMs
 # and the machine's UDP drops, summarised per I/O in counters.md),
 # BENCH_FGRAPH=1 (with BENCH_COUNTERS=1: time per I/O in a few target
-# functions, by function_graph; it slows the cells, so not with timing runs).  Besides ours, intree, ours2 and tcp, the implementations
+# functions, by function_graph; it slows the cells, so not with timing runs;
+# BENCH_FGRAPH=children: the callees of the transport's handlers instead).  Besides ours, intree, ours2 and tcp, the implementations
 # hostours (our host, in-tree target) and tgtours (in-tree host, our
 # target) pair one side of ours against in-tree with the other side fixed:
 #   BENCH_IMPLS="intree hostours tgtours" BENCH_NJ2=0 make bench
@@ -93,6 +94,8 @@ IMPLS1="$IMPLS1"
 IMPLS2="$IMPLS2"
 LAT_ITERS=$LAT_ITERS
 BW_ITERS=$BW_ITERS
+MTU=${MTU:-1500}
+VIRTIO_NET_OPTS="${VIRTIO_NET_OPTS:-}"
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
 HOST_KERNEL="$(uname -r)"
@@ -151,7 +154,7 @@ run_config() {
 		x=$(vm_dir "$role")/xfer
 		rm -f "$OUT/raw/$tag.cpu" "$OUT/raw/$tag".*.cnt
 		cell_counters "$tag"
-		[ "$BENCH_FGRAPH" = 0 ] || check target "$B bench_fgraph_start" > /dev/null
+		[ "$BENCH_FGRAPH" = 0 ] || check target "$B bench_fgraph_start $BENCH_FGRAPH" > /dev/null
 		cell_cpu "$tag"
 		check "$role" "fio --name=$4 --filename=$dev --direct=1 --ioengine=libaio \
 			--time_based --runtime=$RUNTIME --ramp_time=$RAMP --numjobs=$numjobs \

@@ -197,15 +197,29 @@ BENCH_FG_FUNCS="nvmet_rdma_recv_done nvmet_rdma_send_done nvmet_rdma_read_done
 nvmet_rdma_read_data_done nvmet_rdma_write_data_done rxe_do_task virtnet_poll
 virtnet_poll_tx vring_interrupt"
 
+# MODE children: the transport handlers' direct callees instead, as
+# fg_HANDLER>CALLEE (every function traced: slow, for analysis only).
+BENCH_FG_HANDLERS="nvmet_rdma_recv_done nvmet_rdma_send_done nvmet_rdma_queue_response"
+
 bench_fgraph_start() {
 	local f
 	echo 0 > $BENCH_TR/tracing_on
 	echo nop > $BENCH_TR/current_tracer
 	: > $BENCH_TR/set_ftrace_filter
-	for f in $BENCH_FG_FUNCS; do
-		echo "$f" >> $BENCH_TR/set_ftrace_filter 2> /dev/null || true
-	done
-	echo 1 > $BENCH_TR/max_graph_depth
+	: > $BENCH_TR/set_graph_function
+	if [ "${1:-}" = children ]; then
+		for f in $BENCH_FG_HANDLERS; do
+			echo "$f" >> $BENCH_TR/set_graph_function 2> /dev/null || true
+		done
+		echo 0 > $BENCH_TR/options/funcgraph-irqs
+		echo 2 > $BENCH_TR/max_graph_depth
+	else
+		for f in $BENCH_FG_FUNCS; do
+			echo "$f" >> $BENCH_TR/set_ftrace_filter 2> /dev/null || true
+		done
+		echo 1 > $BENCH_TR/max_graph_depth
+	fi
+	echo 1 > $BENCH_TR/options/funcgraph-tail
 	echo 32768 > $BENCH_TR/buffer_size_kb
 	echo function_graph > $BENCH_TR/current_tracer
 	: > $BENCH_TR/trace
@@ -216,11 +230,23 @@ bench_fgraph_start() {
 # events (a full buffer) as fg_overrun.
 bench_fgraph_stop() {
 	echo 0 > $BENCH_TR/tracing_on
-	awk -F'|' 'NF >= 2 && $2 ~ /\(\);/ {
-		d = $1; gsub(/[^0-9.]/, "", d); f = $2; gsub(/[ ();]/, "", f)
-		if (d != "") { t[f] += d; n[f]++ } }
+	# Depth 1 opens with "root() {" (children shown) or is "root();",
+	# closes with "} /* root */"; a depth-2 line is a callee, a leaf.
+	awk -F'|' 'NF >= 2 {
+		d = $1; sub(/^ *[0-9]+\)/, "", d); gsub(/[^0-9.]/, "", d)
+		l = $2; sub(/^ /, "", l); ind = match(l, /[^ ]/) - 1
+		f = l; gsub(/^ +| +$/, "", f); sub(/ \[.*\]/, "", f)
+		if (f ~ /\{$/) { sub(/\(\) \{$/, "", f); if (ind < 2) root = f; next }
+		if (f ~ /^\} \/\*/) { sub(/^\} \/\* /, "", f); sub(/ \*\/$/, "", f) }
+		else sub(/\(\);$/, "", f)
+		if (d == "" || f == "}") next
+		if (ind >= 2) f = root ">" f
+		t[f] += d; n[f]++ }
 		END { for (f in t) printf "fg_%s %d %d\n", f, t[f], n[f] }' $BENCH_TR/trace
 	awk '/overrun:/ { s += $2 } END { print "fg_overrun", s + 0, 0 }' $BENCH_TR/per_cpu/cpu*/stats
 	echo nop > $BENCH_TR/current_tracer
 	: > $BENCH_TR/set_ftrace_filter
+	: > $BENCH_TR/set_graph_function
+	echo 1 > $BENCH_TR/options/funcgraph-irqs
+	echo 0 > $BENCH_TR/options/funcgraph-tail
 }
