@@ -254,6 +254,20 @@ run_config() {
 	say "$1: done, VMs clean ($(cat "$OUT/$1/result"))"
 }
 
+# Before any VM runs: how busy is the machine with other work?  Every
+# core another process takes is one the four QEMU threads wait for.
+busy_cores() {
+	local a b
+	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+	sleep 2
+	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 200 }'
+}
+load=$(busy_cores)
+echo "LOAD_AT_START=$load" >> "$OUT/params.env"
+if awk -v l="$load" 'BEGIN { exit !(l > 0.2) }'; then
+	say "warning: other work keeps $load of $(nproc) cores busy; timings will be slower and noisier (see the report's machine load line)"
+fi
 say "results: $OUT (rounds $ROUNDS, ${RUNTIME}s + ${RAMP}s ramp per cell$([ "$QUICK" = 1 ] && echo ", QUICK"))"
 rc=0
 run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
