@@ -195,8 +195,11 @@ run_config() {
 			args="$args -t 16 -n $BW_ITERS"
 		fi
 		h=$(on_bg target "$B bench_perftest_server $t $args")
-		on target "$B wait_for 60 bench_perftest_listening" > /dev/null ||
+		on target "$B wait_for 60 bench_perftest_listening $t" > /dev/null ||
 			fail "perftest $t server does not listen: $(on_wait target "$h" 5 | tail -n 3)"
+		# See bench_perftest_listening: the state shows before the
+		# listen is complete.
+		sleep 1
 		on host "$B bench_perftest_client $t $args" > "$OUT/raw/$tag.txt" 2>&1 ||
 			{ cat "$OUT/raw/$tag.txt"; fail "perftest $t client"; }
 		on_wait target "$h" 120 > "$OUT/raw/$tag.server.txt" 2>&1 ||

@@ -125,10 +125,19 @@ bench_perftest_server() {
 	"$t" -d rxe0 -R -F "$@"
 }
 
-# bench_perftest_listening: a perftest server waits on its rdma_cm port
-# (nothing else listens during the raw slot: the nvmet port is closed).
+# bench_perftest_listening TEST: TEST's perftest server waits on its
+# rdma_cm port.  Clients were sometimes rejected with status 8 (no
+# listener for the service ID) although a LISTEN id was shown, and
+# perftest's client then segfaults, which fails the dmesg gate.  Two ways
+# that can happen: the LISTEN entry was the previous test's server's, or
+# the id shows LISTEN before rdma_listen() has registered the IB CM
+# listeners on the devices.  So the entry must be TEST's own (its comm,
+# where rdma shows it), and the caller lets a second pass.
 bench_perftest_listening() {
-	rdma resource show cm_id | grep -q LISTEN
+	rdma resource show cm_id | awk -v t="$1" '/LISTEN/ {
+		c = ""; for (i = 1; i < NF; i++) if ($i == "comm") c = $(i + 1)
+		if (c == "" || c == t) f = 1 }
+		END { exit !f }'
 }
 
 bench_perftest_client() {
