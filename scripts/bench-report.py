@@ -214,7 +214,35 @@ def rfmt(v):
     return "—" if v is None else f"{v:.2f}"
 
 
-def markdown(p, raw, configs, overhead):
+def machine_load(out):
+    """Cores busy outside our two QEMUs, and in them, per fio cell, from
+    the raw/*.machine.cnt snapshots (USER_HZ jiffies, uptime in cs)."""
+    others, qemu = [], []
+    for path in sorted(glob.glob(os.path.join(out, "raw", "*.machine.cnt"))):
+        snaps, cur = [], {}
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.partition(" ")
+                if k in cur:
+                    snaps.append(cur)
+                    cur = {}
+                cur[k] = float(v)
+        snaps.append(cur)
+        a, b = snaps[0], snaps[-1]
+        if "uptime_cs" not in a or "uptime_cs" not in b:
+            continue
+        wall = b["uptime_cs"] - a["uptime_cs"]
+        if wall <= 0:
+            continue
+        q = (b["jiffies_qemu"] - a["jiffies_qemu"]) / wall
+        qemu.append(q)
+        others.append(max(0.0, (b["jiffies_busy"] - a["jiffies_busy"]) / wall - q))
+    if not others:
+        return None
+    return {"others_cores": summary(others), "qemu_cores": summary(qemu)}
+
+
+def markdown(p, raw, configs, overhead, load=None):
     L = []
     L.append(f"# nvmeof-rdma benchmark{' (QUICK smoke run)' if p['QUICK'] == '1' else ''}")
     L.append("")
@@ -225,6 +253,11 @@ def markdown(p, raw, configs, overhead):
     L.append(f"- method: {p['ROUNDS']} round(s), implementations alternated and the order rotated "
              f"each round; fio {p['RUNTIME']} s + {p['RAMP']} s ramp per cell, libaio, direct; "
              "cells are median (min–max) over rounds")
+    if load:
+        o, q = load["others_cores"], load["qemu_cores"]
+        L.append(f"- machine load during the fio cells: other work {o['median']:.2f} cores "
+                 f"({o['min']:.2f}–{o['max']:.2f}), our two QEMUs {q['median']:.2f} "
+                 f"({q['min']:.2f}–{q['max']:.2f}); other work slows every column")
     L.append("")
     if raw:
         L.append("## Raw RDMA between the VMs (perftest, rdma_cm)")
@@ -373,12 +406,13 @@ def main():
                 for i in e["impls"]}
     COLUMNS = [i for i in ALL_COLUMNS if i in measured]
     made = plots(out, raw, configs)
+    load = machine_load(out)
     res = {"params": p, "raw_rdma": raw, "configs": configs,
-           "fabric_overhead_qd1": overhead, "plots": made}
+           "fabric_overhead_qd1": overhead, "machine_load": load, "plots": made}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(res, f, indent=1, ensure_ascii=False)
     with open(os.path.join(out, "results.md"), "w") as f:
-        f.write(markdown(p, raw, configs, overhead))
+        f.write(markdown(p, raw, configs, overhead, load))
 
 
 if __name__ == "__main__":

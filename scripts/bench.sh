@@ -9,7 +9,11 @@
 # build/bench/DATE), VM_LOCK (the VM slots of scripts/lib/vmlock.sh; "none" when
 # the caller holds it), BENCH_IMPLS and BENCH_PROFILES (the numjobs=1
 # implementations and profiles; BENCH_NJ2=0 skips the numjobs=2
-# configuration).  Besides ours, intree, ours2 and tcp, the implementations
+# configuration), BENCH_COUNTERS=1 (event counters per cell on both VMs
+# and the machine's UDP drops, summarised per I/O in counters.md),
+# BENCH_FGRAPH=1 (with BENCH_COUNTERS=1: time per I/O in a few target
+# functions, by function_graph; it slows the cells, so not with timing runs;
+# BENCH_FGRAPH=children: the callees of the transport's handlers instead).  Besides ours, intree, ours2 and tcp, the implementations
 # hostours (our host, in-tree target) and tgtours (in-tree host, our
 # target) pair one side of ours against in-tree with the other side fixed:
 #   BENCH_IMPLS="intree hostours tgtours" BENCH_NJ2=0 make bench
@@ -41,6 +45,8 @@ IMPLS1=${BENCH_IMPLS:-raw local ours intree ours2 tcp}
 IMPLS2="local ours intree ours2 tcp"
 PROFILES1=${BENCH_PROFILES:-$PROFILES1}
 BENCH_NJ2=${BENCH_NJ2:-1}
+BENCH_COUNTERS=${BENCH_COUNTERS:-0}
+BENCH_FGRAPH=${BENCH_FGRAPH:-0}
 NQN=nqn.2024-01.io.nvmeof-rdma:bench
 
 OUT=${BENCH_OUT:-$root/build/bench/$(date -u +%Y%m%d-%H%M%S)}
@@ -85,6 +91,8 @@ IMPLS1="$IMPLS1"
 IMPLS2="$IMPLS2"
 LAT_ITERS=$LAT_ITERS
 BW_ITERS=$BW_ITERS
+MTU=${MTU:-1500}
+VIRTIO_NET_OPTS="${VIRTIO_NET_OPTS:-}"
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
 HOST_KERNEL="$(uname -r)"
@@ -109,6 +117,32 @@ run_config() {
 	say "$cfg: booting target and host ($cpus vCPU each, numjobs=$numjobs)"
 	boot
 	check target "$B bench_target_init $NQN $cpus" > /dev/null
+	if [ "$BENCH_COUNTERS" = 1 ]; then
+		check target "$B bench_counters_setup" > /dev/null
+		check host "$B bench_counters_setup" > /dev/null
+	fi
+
+	# cell_counters TAG: counter snapshots of both VMs and of this
+	# machine's UDP layer (the link between the VMs) into raw/TAG.*.cnt.
+	# The machine's part is always taken: the report states how much
+	# other work competed with the VMs.
+	cell_counters() {
+		if [ "$BENCH_COUNTERS" = 1 ]; then
+			on target "$B bench_counters" >> "$OUT/raw/$1.target.cnt" || fail "counters"
+			on host "$B bench_counters" >> "$OUT/raw/$1.host.cnt" || fail "counters"
+		fi
+		{
+			awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ {
+				print "udp_in", $2; print "udp_rcvbuf_errors", $6 }' /proc/net/snmp
+			# CPU time of the machine, and of our two QEMUs: the rest
+			# is other work competing with the VMs for the cores.
+			awk '$1 == "cpu" { print "jiffies_busy", $2 + $3 + $4 + $7 + $8 }' /proc/stat
+			cat "$RUN"/vm-*/qemu.pid | while read -r pid; do
+				cut -d ' ' -f 14,15 "/proc/$pid/stat"
+			done | awk '{ s += $1 + $2 } END { print "jiffies_qemu", s }'
+			awk '{ printf "uptime_cs %d\n", $1 * 100 }' /proc/uptime
+		} >> "$OUT/raw/$1.machine.cnt"
+	}
 
 	# cell_cpu TAG: target CPU snapshot into raw/TAG.cpu (appended).
 	cell_cpu() { on target "$B bench_cpu" >> "$OUT/raw/$1.cpu" || fail "cpu snapshot"; }
@@ -118,13 +152,18 @@ run_config() {
 		local role=$1 dev=$2 tag=$3 args x
 		args=$(profile "$4")
 		x=$(vm_dir "$role")/xfer
-		rm -f "$OUT/raw/$tag.cpu"
+		rm -f "$OUT/raw/$tag.cpu" "$OUT/raw/$tag".*.cnt
+		cell_counters "$tag"
+		[ "$BENCH_FGRAPH" = 0 ] || check target "$B bench_fgraph_start $BENCH_FGRAPH" > /dev/null
 		cell_cpu "$tag"
 		check "$role" "fio --name=$4 --filename=$dev --direct=1 --ioengine=libaio \
 			--time_based --runtime=$RUNTIME --ramp_time=$RAMP --numjobs=$numjobs \
 			--group_reporting --randrepeat=0 --norandommap $args \
 			--output-format=json --output=/xfer/cell.json" > /dev/null
 		cell_cpu "$tag"
+		[ "$BENCH_FGRAPH" = 0 ] || on target "$B bench_fgraph_stop" >> "$OUT/raw/$tag.target.cnt" ||
+			fail "fgraph"
+		cell_counters "$tag"
 		cp "$x/cell.json" "$OUT/raw/$tag.json"
 		say "$cfg r$round $impl $4: $(jq -r '.jobs[0] |
 			"\((.read.iops + .write.iops) | floor) IOPS, " +
@@ -153,8 +192,11 @@ run_config() {
 			args="$args -t 16 -n $BW_ITERS"
 		fi
 		h=$(on_bg target "$B bench_perftest_server $t $args")
-		on target "$B wait_for 60 bench_perftest_listening" > /dev/null ||
+		on target "$B wait_for 60 bench_perftest_listening $t" > /dev/null ||
 			fail "perftest $t server does not listen: $(on_wait target "$h" 5 | tail -n 3)"
+		# See bench_perftest_listening: the state shows before the
+		# listen is complete.
+		sleep 1
 		on host "$B bench_perftest_client $t $args" > "$OUT/raw/$tag.txt" 2>&1 ||
 			{ cat "$OUT/raw/$tag.txt"; fail "perftest $t client"; }
 		on_wait target "$h" 120 > "$OUT/raw/$tag.server.txt" 2>&1 ||
@@ -212,6 +254,20 @@ run_config() {
 	say "$1: done, VMs clean ($(cat "$OUT/$1/result"))"
 }
 
+# Before any VM runs: how busy is the machine with other work?  Every
+# core another process takes is one the four QEMU threads wait for.
+busy_cores() {
+	local a b
+	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+	sleep 2
+	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 200 }'
+}
+load=$(busy_cores)
+echo "LOAD_AT_START=$load" >> "$OUT/params.env"
+if awk -v l="$load" 'BEGIN { exit !(l > 0.2) }'; then
+	say "warning: other work keeps $load of $(nproc) cores busy; timings will be slower and noisier (see the report's machine load line)"
+fi
 say "results: $OUT (rounds $ROUNDS, ${RUNTIME}s + ${RAMP}s ramp per cell$([ "$QUICK" = 1 ] && echo ", QUICK"))"
 rc=0
 run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
@@ -220,6 +276,7 @@ run_config nj1 1 1 "$PROFILES1" "$IMPLS1" || rc=1
 vm_slots_release
 if [ $rc = 0 ]; then
 	python3 "$root/scripts/bench-report.py" "$OUT" || rc=1
+	[ "$BENCH_COUNTERS" = 0 ] || python3 "$root/scripts/bench-counters.py" "$OUT" || rc=1
 fi
 if [ $rc = 0 ]; then
 	say "done: $OUT/results.md"

@@ -51,7 +51,8 @@ modprobe crc32_generic && modprobe crc32c_generic || fail "crc32 crypto modules"
 if [ "$TOPOLOGY" = one ]; then
 	ip link add dev0 type dummy || fail "dummy netdev"
 else
-	modprobe virtio_net || fail "virtio_net"
+	# shellcheck disable=SC2086 # module parameters, e.g. napi_tx=0
+	modprobe virtio_net ${VIRTIO_NET_OPTS:-} || fail "virtio_net ${VIRTIO_NET_OPTS:-}"
 	dev=$(ls /sys/class/net | grep -v -e '^lo$' | head -n1)
 	[ -n "$dev" ] || fail "no network device"
 	ip link set "$dev" name dev0

@@ -89,6 +89,11 @@ vm_start() {
 	shift 3
 	local dir="$RUN/vm-$name" img
 	img=$(KVER=$VM_KVER MODROOT=$VM_MODROOT "$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
+	# A directory used before (a BENCH_OUT given twice) still has the old
+	# command channel: its ready flag and numbered commands would be taken
+	# for the new guest's and replayed.
+	rm -rf "$dir/xfer/cmd" "$dir/xfer/res" "$dir/xfer/seq" "$dir/xfer/ready" \
+		"$dir/xfer/boot.failed"
 	mkdir -p "$dir/xfer/guest" "$dir/xfer/modules"
 	cp "$VM_ROOT"/scripts/guest/*.sh "$dir/xfer/guest/"
 	cp "$VM_MODSRC"/drivers/nvme/host/nvme-rdma.ko \
@@ -105,6 +110,7 @@ vm_start() {
 	TARGET_ADDR=$TARGET_ADDR
 	HOST_ADDR=$HOST_ADDR
 	MTU=${MTU:-1500}
+	VIRTIO_NET_OPTS="${VIRTIO_NET_OPTS:-}"
 	KERNEL=$KERNEL
 	TIMEOUT_SCALE=$TIMEOUT_SCALE
 	HUNG_TASK_SECS=$((60 * TIMEOUT_SCALE))
