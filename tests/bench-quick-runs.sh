@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 out=$RUN/bench
-progress "QUICK benchmark (waits for the VM lock, then ~5 min)"
+progress "QUICK benchmark (waits for the VM slots, then ~5 min)"
 QUICK=1 BENCH_OUT=$out KERNEL=debian "$VM_ROOT/scripts/bench.sh" > "$RUN/bench.log" 2>&1 ||
 	fail "scripts/bench.sh QUICK=1 failed: $(grep -m1 -E 'FAIL|rror' "$RUN/bench.log" || tail -n 1 "$RUN/bench.log")"
 
