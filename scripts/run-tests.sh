@@ -200,8 +200,20 @@ reap() {	# wait for one job, print and count its result
 	*) failed=$((failed + 1)); failures+=("$name") ;;
 	esac
 }
+kernel_ready=
 for j in "${ordered[@]}"; do
 	eval "set -- $j"
+	# The debug kernel may still be building in the background (make
+	# check starts it): wait for it once, before the first test that
+	# boots it, rather than let each of them find it missing.
+	if [ "$8" = debug ] && [ -z "$kernel_ready" ]; then
+		kernel_ready=1
+		if ! scripts/debug-kernel.sh dir > /dev/null 2>&1; then
+			echo "  ... waiting for the debug kernel build (scripts/debug-kernel.sh)"
+			scripts/debug-kernel.sh > "$OUT/debug-kernel.log" 2>&1 ||
+				echo "  ... the debug kernel build failed: $OUT/debug-kernel.log"
+		fi
+	fi
 	[ "$9" = all ] && need=$VM_SLOTS || need=1
 	[ "$need" -le "$VM_SLOTS" ] || need=$VM_SLOTS
 	while [ $((used + need)) -gt "$VM_SLOTS" ]; do
