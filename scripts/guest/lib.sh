@@ -416,12 +416,22 @@ target_ctrls_did_io() {
 
 # dmesg_mark: remember where the kernel log ends; dmesg_since prints what
 # came after.  The log itself is not cleared: the harness gates all of it.
+# dmesg: the command, except that a reader that stops early is no failure.
+# `dmesg | grep -q X` runs under pipefail here: grep exits at the first
+# match, the rest of dmesg's output meets a closed pipe, and the SIGPIPE
+# (status 141) would fail the pipeline although X was found.
+dmesg() {
+	command dmesg "$@" || [ $? -eq 141 ]
+}
+
 dmesg_mark() {
 	dmesg | wc -l > /tmp/dmesg-mark
 }
 
+# dmesg_since: the kernel log since dmesg_mark (an early reader is fine).
 dmesg_since() {
-	dmesg | tail -n +$(($(cat /tmp/dmesg-mark 2>/dev/null || echo 0) + 1))
+	dmesg | tail -n +$(($(cat /tmp/dmesg-mark 2>/dev/null || echo 0) + 1)) ||
+		[ $? -eq 141 ]
 }
 
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
