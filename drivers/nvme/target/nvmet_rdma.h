@@ -335,6 +335,8 @@ int nvmet_rdma_post_recv(struct nvmet_rdma_rbuf *rb);
 void nvmet_rdma_start_cmd(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_slot_reclaim(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
+			      struct ib_send_wr *first);
 void nvmet_rdma_queue_response(struct nvmet_req *req);
 
 /* nvmet_rdma_fault.c: test-only faults of I/O queue responses. */

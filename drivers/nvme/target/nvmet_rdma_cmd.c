@@ -621,13 +621,42 @@ static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 }
 
 /* nvmet core's completion callback: may run in any context. */
+/*
+ * Post @slot's response chain, @first being its head (the RDMA WRITEs of
+ * a read, or the SEND itself).  The slot is finished by the completion of
+ * the chain's signalled SEND, or here when the post fails.
+ */
+void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
+			      struct ib_send_wr *first)
+{
+	struct nvmet_rdma_queue *queue = slot->queue;
+	const struct ib_send_wr *bad_wr = NULL;
+
+	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
+				      slot->send_sge.length, DMA_TO_DEVICE);
+	if (likely(!ib_post_send(queue->qp, first, &bad_wr)))
+		return;
+	pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
+			   queue->idx, queue->qid);
+	/*
+	 * We may be in a bio completion, even hard IRQ context: close first,
+	 * so that finishing the slot drops the commands waiting for credits
+	 * instead of executing them here.  RDMA WRITEs posted ahead of the
+	 * failed WR still read the data buffer, which the release work frees
+	 * once the QP is drained.
+	 */
+	nvmet_rdma_queue_close(queue);
+	if (bad_wr != first)
+		slot->reclaim = true;
+	nvmet_rdma_slot_finish(slot);
+}
+
 void nvmet_rdma_queue_response(struct nvmet_req *req)
 {
 	struct nvmet_rdma_slot *slot =
 		container_of(req, struct nvmet_rdma_slot, req);
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct ib_send_wr *first = &slot->send_wr;
-	const struct ib_send_wr *bad_wr = NULL;
 
 	atomic_dec(&queue->inflight);
 	/*
@@ -657,21 +686,5 @@ void nvmet_rdma_queue_response(struct nvmet_req *req)
 				  slot->send_wr.opcode == IB_WR_SEND_WITH_INV ?
 				  slot->send_wr.ex.invalidate_rkey : 0);
 
-	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
-				      slot->send_sge.length, DMA_TO_DEVICE);
-	if (unlikely(ib_post_send(queue->qp, first, &bad_wr))) {
-		pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
-				   queue->idx, queue->qid);
-		/*
-		 * We may be in a bio completion, even hard IRQ context: close
-		 * first, so that finishing the slot drops the commands waiting
-		 * for credits instead of executing them here.  RDMA WRITEs
-		 * posted ahead of the failed WR still read the data buffer,
-		 * which the release work frees once the QP is drained.
-		 */
-		nvmet_rdma_queue_close(queue);
-		if (bad_wr != first)
-			slot->reclaim = true;
-		nvmet_rdma_slot_finish(slot);
-	}
+	nvmet_rdma_post_response(slot, first);
 }

@@ -129,25 +129,6 @@ static bool nvmet_rdma_fault_credit(struct nvmet_rdma_slot *slot)
 	return ok;
 }
 
-/* As nvmet_rdma_queue_response() does, for the chains built here. */
-static void nvmet_rdma_fault_post(struct nvmet_rdma_slot *slot,
-				  struct ib_send_wr *first)
-{
-	struct nvmet_rdma_queue *queue = slot->queue;
-	const struct ib_send_wr *bad_wr = NULL;
-
-	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
-				      slot->send_sge.length, DMA_TO_DEVICE);
-	if (likely(!ib_post_send(queue->qp, first, &bad_wr)))
-		return;
-	pr_err_ratelimited("queue %d (qid %u): cannot post a faulty response, closing\n",
-			   queue->idx, queue->qid);
-	nvmet_rdma_queue_close(queue);
-	if (bad_wr != first)
-		slot->reclaim = true;
-	nvmet_rdma_slot_finish(slot);
-}
-
 /*
  * The response twice, back to back.  The copy goes first, as a plain
  * SEND: a host that asked for remote invalidation takes it for a
@@ -181,7 +162,7 @@ static bool nvmet_rdma_fault_duplicate(struct nvmet_rdma_slot *slot)
 		atomic64_add(req->transfer_len, &queue->stats.bytes_out);
 	}
 	atomic_inc(&nvmet_rdma_fault_applied);
-	nvmet_rdma_fault_post(slot, head);
+	nvmet_rdma_post_response(slot, head);
 	return true;
 }
 
@@ -202,7 +183,7 @@ static void nvmet_rdma_fault_short(struct nvmet_rdma_slot *slot)
 
 	sge.length = NVMET_RDMA_FAULT_SHORT_LEN;
 	atomic_inc(&nvmet_rdma_fault_applied);
-	nvmet_rdma_fault_post(slot, &wr);
+	nvmet_rdma_post_response(slot, &wr);
 }
 
 /*
