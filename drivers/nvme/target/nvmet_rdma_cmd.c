@@ -115,6 +115,17 @@ static void nvmet_rdma_xfer_tag(struct nvmet_rdma_slot *slot,
 			wr->wr_cqe = &slot->xfer_cqe;
 }
 
+/* A data transfer failed: counted apart from the other WR errors. */
+static void nvmet_rdma_xfer_error(struct nvmet_rdma_queue *queue,
+				  struct ib_wc *wc, const char *what)
+{
+	if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		atomic64_inc(&queue->stats.xfer_errors);
+		atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_XFER_ERRORS]);
+	}
+	nvmet_rdma_wc_error(queue, wc, what);
+}
+
 /*
  * An unsignalled RDMA READ or WRITE failed.  The slot is finished by the
  * completion of the signalled WR behind it (the READ chain's last, or
@@ -129,13 +140,9 @@ static void nvmet_rdma_xfer_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (wc->status == IB_WC_SUCCESS)
 		return;
-	if (wc->status != IB_WC_WR_FLUSH_ERR) {
-		atomic64_inc(&queue->stats.xfer_errors);
-		atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_XFER_ERRORS]);
-	}
-	nvmet_rdma_wc_error(queue, wc,
-			    nvmet_data_dir(&slot->req) == DMA_FROM_DEVICE ?
-			    "RDMA READ" : "RDMA WRITE");
+	nvmet_rdma_xfer_error(queue, wc,
+			      nvmet_data_dir(&slot->req) == DMA_FROM_DEVICE ?
+			      "RDMA READ" : "RDMA WRITE");
 }
 
 /*
@@ -587,16 +594,12 @@ static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct nvmet_req *req = &slot->req;
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR) {
-			atomic64_inc(&queue->stats.xfer_errors);
-			atomic64_inc(&nvmet_rdma_gstats[NVMET_RDMA_GS_XFER_ERRORS]);
-		}
 		/*
 		 * An RC QP in error is dead: nobody would see a response.
 		 * Closing first keeps the slot off the receive queue and
 		 * drops the commands waiting for credits.
 		 */
-		nvmet_rdma_wc_error(queue, wc, "RDMA READ");
+		nvmet_rdma_xfer_error(queue, wc, "RDMA READ");
 		nvmet_rdma_slot_abort(slot);
 		return;
 	}
