@@ -398,14 +398,10 @@ static enum blk_eh_timer_return nrh_timeout(struct request *rq)
 	struct nrh_queue *q = req->queue;
 	struct nrh_ctrl *ctrl = q->ctrl;
 
-	if (test_bit(NRH_R_ABORTED, &req->flags))
-		dev_warn(ctrl->ctrl.device,
-			 "queue %u: command_id %#x (opcode %#x) failed: the queue broke\n",
-			 q->qid, nvme_cid(rq), req->cmd.common.opcode);
-	else
-		dev_warn(ctrl->ctrl.device,
-			 "queue %u: command_id %#x (opcode %#x) timed out\n",
-			 q->qid, nvme_cid(rq), req->cmd.common.opcode);
+	dev_warn(ctrl->ctrl.device, "queue %u: command_id %#x (opcode %#x) %s\n",
+		 q->qid, nvme_cid(rq), req->cmd.common.opcode,
+		 test_bit(NRH_R_ABORTED, &req->flags) ?
+		 "failed: the queue broke" : "timed out");
 
 	if (ctrl->ctrl.state == NVME_CTRL_LIVE) {
 		/* Recovery stops the queues and cancels this request. */
