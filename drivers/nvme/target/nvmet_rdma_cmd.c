@@ -561,6 +561,19 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	ib_dma_sync_single_for_cpu(queue->dev->ibdev, rb->sge[0].addr,
 				   rb->sge[0].length, DMA_FROM_DEVICE);
 
+	/*
+	 * A live queue's own slot needs no lock: the lock would not keep a
+	 * close from following right after it either, and a command started
+	 * on a closing queue is failed by nvmet and flushed like any other.
+	 * Only the pending list and the SRQ's free slots need it.
+	 */
+	if (likely(!rb->srq &&
+		   READ_ONCE(queue->state) == NVMET_RDMA_Q_LIVE)) {
+		slot->recv_len = rb->len;
+		nvmet_rdma_start_cmd(slot);
+		return;
+	}
+
 	spin_lock_irqsave(&queue->lock, flags);
 	if (rb->srq) {
 		slot = nvmet_rdma_srq_take_slot(queue, rb);

@@ -888,7 +888,7 @@ void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 
 	spin_lock_irqsave(&queue->lock, flags);
 	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
-		queue->state = NVMET_RDMA_Q_LIVE;
+		WRITE_ONCE(queue->state, NVMET_RDMA_Q_LIVE);
 		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
 					     &queue->peer, "established");
 	}
@@ -915,7 +915,7 @@ void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue)
 
 	spin_lock_irqsave(&queue->lock, flags);
 	was = queue->state;
-	queue->state = NVMET_RDMA_Q_CLOSING;
+	WRITE_ONCE(queue->state, NVMET_RDMA_Q_CLOSING);
 	/* Capsules that beat ESTABLISHED were never started: forget them. */
 	INIT_LIST_HEAD(&queue->pending);
 	spin_unlock_irqrestore(&queue->lock, flags);
