@@ -9,9 +9,13 @@
 #   # timeout: 600             seconds before the test is killed
 #   # kernel: debug            always run on the debug kernel (default: $KERNEL)
 #   # debug: skip REASON       on the debug kernel: do not run, say why
+#   # debug: always            on the debug kernel: run even the variants
+#                              without our modules (the gate's own tests)
 #   # debug-env: FIO_SIZE=8M   on the debug kernel: run with these variables
 #   # debug-timeout: 3600      on the debug kernel: seconds before the kill
 #                              (default: timeout x DEBUG_TIMEOUT_SCALE, 10)
+# On the debug kernel, variants with none of our modules (TCP, in-tree
+# against in-tree) are skipped unless DEBUG_BASELINES=1.
 # TOPOLOGY, TRANSPORT, HOST_IMPL, TARGET_IMPL set in the environment replace
 # what the tests declare; KERNEL=debian|debug picks the kernel the VMs boot.
 # Results go to OUT (default build/results/DATE).
@@ -131,7 +135,7 @@ for f in "${files[@]}"; do
 	tmo=$(header "$f" timeout 900)
 	slots=$(header "$f" slots 1)
 	kern=$(header "$f" kernel "$KERNEL")
-	tag="" extra=()
+	tag="" extra=() dbg=""
 	if [ "$kern" = debug ]; then
 		tag=" debug"
 		dbg=$(header "$f" debug "")
@@ -154,6 +158,18 @@ for f in "${files[@]}"; do
 			# over TCP one run says all there is to say.
 			[ "$tr" = rdma ] && ti=$impls || ti=${impls%% *}
 			for impl in $ti; do
+				# On the debug kernel only our modules are under
+				# test: a variant without them (TCP, in-tree
+				# against in-tree) is the Debian run's baseline.
+				# Tests of the harness itself declare
+				# "debug: always"; pinned ones are exempt too.
+				if [ -n "$tag" ] && [ "$dbg" != always ] &&
+				   [ "$(header "$f" kernel "")" != debug ] &&
+				   [ "${DEBUG_BASELINES:-0}" != 1 ] &&
+				   { [ "$tr" != rdma ] || [[ $impl != *ours* ]]; }; then
+					preskip+=("SKIP ${b}[$topo $tr ${impl}$tag]: a baseline without our modules (DEBUG_BASELINES=1 runs it)")
+					continue
+				fi
 				[ "$topo" = two ] && need=all || need=$slots
 				add_job "$f" "${b}[$topo $tr ${impl}$tag]" "$topo" "$tr" \
 					"${impl%%/*}" "${impl##*/}" "$tmo" "$kern" "$need" \

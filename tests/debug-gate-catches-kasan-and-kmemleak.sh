@@ -8,6 +8,7 @@
 # topology: one
 # transport: rdma
 # impl: intree/intree
+# debug: always
 # timeout: 300
 # debug-timeout: 2400
 . "$(dirname "$0")/../scripts/lib/test.sh"

@@ -5,6 +5,7 @@
 # topology: one two
 # transport: rdma
 # impl: intree/intree
+# debug: always
 # timeout: 300
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
