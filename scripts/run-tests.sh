@@ -28,6 +28,9 @@
 # flocks (VM_LOCK, default /tmp/nvmeof-rdma-vm.lock), so runs started from
 # several clones share them; VM_LOCK=none takes none (a caller that holds
 # them already).  Results print in completion order.
+# The braces make bash read the whole script before running it: a checkout
+# edited or updated during a run does not change the run midway.
+{
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -247,3 +250,5 @@ echo
 [ $failed -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
+exit
+}
