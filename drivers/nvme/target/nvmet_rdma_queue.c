@@ -645,7 +645,18 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
  */
 static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 {
+	unsigned long flags;
 	unsigned int i;
+
+	/*
+	 * The drain flushes the posted receives, and a flushed receive
+	 * closes its queue.  A queue undone without its release work (never
+	 * accepted: a failed create or publish) is still CONNECTING, and that
+	 * close would queue the release work on a queue freed below.
+	 */
+	spin_lock_irqsave(&queue->lock, flags);
+	queue->state = NVMET_RDMA_Q_CLOSING;
+	spin_unlock_irqrestore(&queue->lock, flags);
 
 	if (queue->qp) {
 		ib_drain_qp(queue->qp);
@@ -779,12 +790,6 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	/* Fabrics admin capsules are a bare SQE; only I/O queues buffer data. */
 	queue->inline_size = queue->qid ? nport->inline_data_size : 0;
 	queue->inline_pages = DIV_ROUND_UP(queue->inline_size, PAGE_SIZE);
-	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
-	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
-	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
-		ret = -EINVAL;
-		goto free;
-	}
 	INIT_LIST_HEAD(&queue->entry);
 	INIT_LIST_HEAD(&queue->pending);
 	INIT_LIST_HEAD(&queue->rw_wait);
@@ -793,6 +798,12 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	spin_lock_init(&queue->lock);
 	queue->state = NVMET_RDMA_Q_CONNECTING;
 	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
+	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
+	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
+	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
+		ret = -EINVAL;
+		goto free;
+	}
 
 	if (1 + queue->inline_pages > ibdev->attrs.max_recv_sge) {
 		pr_err("queue %d: %s takes %d receive SGEs, %u bytes of in-capsule data need %u\n",
@@ -888,7 +899,7 @@ void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 
 	spin_lock_irqsave(&queue->lock, flags);
 	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
-		queue->state = NVMET_RDMA_Q_LIVE;
+		WRITE_ONCE(queue->state, NVMET_RDMA_Q_LIVE);
 		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
 					     &queue->peer, "established");
 	}
@@ -915,7 +926,7 @@ void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue)
 
 	spin_lock_irqsave(&queue->lock, flags);
 	was = queue->state;
-	queue->state = NVMET_RDMA_Q_CLOSING;
+	WRITE_ONCE(queue->state, NVMET_RDMA_Q_CLOSING);
 	/* Capsules that beat ESTABLISHED were never started: forget them. */
 	INIT_LIST_HEAD(&queue->pending);
 	spin_unlock_irqrestore(&queue->lock, flags);
