@@ -8,6 +8,7 @@
  */
 #include "nvmet_rdma.h"
 
+#include <linux/error-injection.h>
 #include <linux/inet.h>
 #include <linux/slab.h>
 
@@ -30,32 +31,36 @@ static void nvmet_rdma_unlisten(struct nvmet_rdma_port *port)
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_LISTENER, -1);
 }
 
-static int nvmet_rdma_listen(struct nvmet_rdma_port *port, bool quiet)
+/*
+ * On failure *@step names what failed, for the caller's one message; it
+ * keeps the caller's value when the failure is injected (fail_function
+ * skips the whole function, hence also noinline).
+ */
+static noinline int nvmet_rdma_listen(struct nvmet_rdma_port *port,
+				      const char **step)
 {
 	struct sockaddr *addr = (struct sockaddr *)&port->addr;
 	struct rdma_cm_id *cm_id;
-	const char *step;
 	int ret;
 
 	lockdep_assert_held(&port->lock);
 	cm_id = rdma_create_id(&init_net, nvmet_rdma_cm_handler, &port->kind,
 			       RDMA_PS_TCP, IB_QPT_RC);
 	if (IS_ERR(cm_id)) {
-		ret = PTR_ERR(cm_id);
-		step = "rdma_create_id";
-		goto out;
+		*step = "rdma_create_id";
+		return PTR_ERR(cm_id);
 	}
 
 	/* An IPv6 wildcard port must not take IPv4 connections as well. */
-	step = "rdma_set_afonly";
+	*step = "rdma_set_afonly";
 	ret = rdma_set_afonly(cm_id, 1);
 	if (ret)
 		goto destroy;
-	step = "rdma_bind_addr";
+	*step = "rdma_bind_addr";
 	ret = rdma_bind_addr(cm_id, addr);
 	if (ret)
 		goto destroy;
-	step = "rdma_listen";
+	*step = "rdma_listen";
 	ret = rdma_listen(cm_id, NVMET_RDMA_BACKLOG);
 	if (ret)
 		goto destroy;
@@ -66,17 +71,16 @@ static int nvmet_rdma_listen(struct nvmet_rdma_port *port, bool quiet)
 
 destroy:
 	rdma_destroy_id(cm_id);
-out:
-	if (!quiet)
-		pr_err("port %d: %s for %pISpc failed (%d)\n",
-		       nvmet_rdma_port_id(port), step, addr, ret);
 	return ret;
 }
+
+ALLOW_ERROR_INJECTION(nvmet_rdma_listen, ERRNO);
 
 static void nvmet_rdma_relisten_work(struct work_struct *work)
 {
 	struct nvmet_rdma_port *port = container_of(to_delayed_work(work),
 			struct nvmet_rdma_port, relisten_work);
+	const char *step = "listen";
 	int ret;
 
 	mutex_lock(&port->lock);
@@ -87,12 +91,12 @@ static void nvmet_rdma_relisten_work(struct work_struct *work)
 	WRITE_ONCE(port->lost, false);
 	nvmet_rdma_unlisten(port);
 	/* Retrying is the normal state while a device is away: say it once. */
-	ret = nvmet_rdma_listen(port, port->warned);
+	ret = nvmet_rdma_listen(port, &step);
 	if (ret) {
 		if (!port->warned)
-			pr_warn("port %d: not listening on %pISpc, retrying every %d s\n",
-				nvmet_rdma_port_id(port), &port->addr,
-				NVMET_RDMA_RELISTEN_DELAY / HZ);
+			pr_warn("port %d: %s for %pISpc failed (%d), not listening, retrying every %d s\n",
+				nvmet_rdma_port_id(port), step, &port->addr,
+				ret, NVMET_RDMA_RELISTEN_DELAY / HZ);
 		port->warned = true;
 		schedule_delayed_work(&port->relisten_work,
 				      NVMET_RDMA_RELISTEN_DELAY);
@@ -175,6 +179,7 @@ static int nvmet_rdma_pi_refuse(struct nvmet_rdma_port *port)
 int nvmet_rdma_add_port(struct nvmet_port *nport)
 {
 	struct nvmet_rdma_port *port;
+	const char *step = "listen";
 	int ret;
 
 	port = kzalloc(sizeof(*port), GFP_KERNEL);
@@ -206,11 +211,14 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 	}
 
 	mutex_lock(&port->lock);
-	ret = nvmet_rdma_listen(port, false);
-	if (!ret && nport->pi_enable) {
+	ret = nvmet_rdma_listen(port, &step);
+	if (ret)
+		pr_err("port %d: %s for %pISpc failed (%d), port not enabled\n",
+		       nvmet_rdma_port_id(port), step, &port->addr, ret);
+	else if (nport->pi_enable)
 		ret = nvmet_rdma_pi_refuse(port);
+	if (ret)
 		nvmet_rdma_unlisten(port);
-	}
 	mutex_unlock(&port->lock);
 	if (ret)
 		goto free;

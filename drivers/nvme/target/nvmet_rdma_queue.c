@@ -11,6 +11,7 @@
 #include "nvmet_rdma_trace.h"
 
 #include <linux/completion.h>
+#include <linux/error-injection.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
 
@@ -140,40 +141,34 @@ static void nvmet_rdma_srq_event(struct ib_event *event, void *context)
 			   ib_event_msg(event->event), event->event);
 }
 
-static struct nvmet_rdma_srq *
-nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
+/*
+ * Buffers, the SRQ itself and its posted receives.  On failure the
+ * caller's nvmet_rdma_srq_free() undoes whatever was reached.  noinline:
+ * see nvmet_rdma_bufs_alloc().
+ */
+static noinline int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
 {
+	struct nvmet_rdma_dev *dev = srq->dev;
 	struct ib_device *ibdev = dev->ibdev;
 	u32 lkey = dev->pd->local_dma_lkey;
+	unsigned int pages = srq->pages;
 	struct ib_srq_init_attr attr = { };
-	struct nvmet_rdma_srq *srq;
 	dma_addr_t dma;
-	int ret = -ENOMEM;
+	int ret;
 	u32 i;
-
-	srq = kzalloc(sizeof(*srq), GFP_KERNEL);
-	if (!srq)
-		return ERR_PTR(-ENOMEM);
-	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, 1);
-	srq->dev = dev;
-	srq->pages = pages;
-	srq->size = min_t(u32, READ_ONCE(nvmet_rdma_srq_size),
-			  ibdev->attrs.max_srq_wr);
-	srq->limit = max_t(u32, srq->size / 16, 1);
-	INIT_DELAYED_WORK(&srq->rearm_work, nvmet_rdma_srq_rearm_work);
 
 	srq->sqes = kvcalloc(srq->size, sizeof(*srq->sqes), GFP_KERNEL);
 	if (!srq->sqes)
-		goto fail;
+		return -ENOMEM;
 	dma = ib_dma_map_single(ibdev, srq->sqes,
 				srq->size * sizeof(*srq->sqes),
 				DMA_FROM_DEVICE);
 	if (ib_dma_mapping_error(ibdev, dma))
-		goto fail;
+		return -ENOMEM;
 	srq->sqes_dma = dma;
 	srq->rbufs = kvcalloc(srq->size, sizeof(*srq->rbufs), GFP_KERNEL);
 	if (!srq->rbufs)
-		goto fail;
+		return -ENOMEM;
 	for (i = 0; i < srq->size; i++) {
 		/* Whole pages: queues of every inline size up to them share it. */
 		ret = nvmet_rdma_rbuf_setup(ibdev, lkey, &srq->rbufs[i],
@@ -181,7 +176,7 @@ nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
 					    dma + i * sizeof(*srq->sqes),
 					    pages, pages * PAGE_SIZE);
 		if (ret)
-			goto fail;
+			return ret;
 		srq->rbufs[i].srq = srq;
 	}
 
@@ -194,21 +189,45 @@ nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
 	if (IS_ERR(srq->srq)) {
 		ret = PTR_ERR(srq->srq);
 		srq->srq = NULL;
-		goto fail;
+		return ret;
 	}
 	for (i = 0; i < srq->size; i++) {
 		ret = nvmet_rdma_post_recv(&srq->rbufs[i]);
 		if (ret)
-			goto fail;
+			return ret;
+	}
+	return 0;
+}
+
+ALLOW_ERROR_INJECTION(nvmet_rdma_srq_setup, ERRNO);
+
+static struct nvmet_rdma_srq *
+nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
+{
+	struct ib_device *ibdev = dev->ibdev;
+	struct nvmet_rdma_srq *srq;
+	int ret;
+
+	srq = kzalloc(sizeof(*srq), GFP_KERNEL);
+	if (!srq)
+		return ERR_PTR(-ENOMEM);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, 1);
+	srq->dev = dev;
+	srq->pages = pages;
+	srq->size = min_t(u32, READ_ONCE(nvmet_rdma_srq_size),
+			  ibdev->attrs.max_srq_wr);
+	srq->limit = max_t(u32, srq->size / 16, 1);
+	INIT_DELAYED_WORK(&srq->rearm_work, nvmet_rdma_srq_rearm_work);
+
+	ret = nvmet_rdma_srq_setup(srq);
+	if (ret) {
+		nvmet_rdma_srq_free(srq);
+		return ERR_PTR(ret);
 	}
 	nvmet_rdma_srq_arm(srq);
 	pr_info("%s: shared receive queue of %u buffers, %u bytes in-capsule data each\n",
 		dev_name(&ibdev->dev), srq->size, pages * (u32)PAGE_SIZE);
 	return srq;
-
-fail:
-	nvmet_rdma_srq_free(srq);
-	return ERR_PTR(ret);
 }
 
 /*
@@ -474,9 +493,11 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 /*
  * SQEs and CQEs of a queue live in two arrays, each mapped once, rather
  * than as one small mapping per entry.  A queue on an SRQ has no SQEs or
- * receive buffers of its own.
+ * receive buffers of its own.  noinline, here and in the other setup
+ * steps marked ALLOW_ERROR_INJECTION: fail_function probes the call, which
+ * inlining into the only caller would take away.
  */
-static int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
+static noinline int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
 	size_t sqes_len = queue->nr_slots * sizeof(*queue->sqes);
@@ -522,7 +543,9 @@ fail:
 	return -ENOMEM;
 }
 
-static int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
+ALLOW_ERROR_INJECTION(nvmet_rdma_bufs_alloc, ERRNO);
+
+static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
 	u32 port_num = queue->port_num;
@@ -603,6 +626,8 @@ put_cq:
 	return ret;
 }
 
+ALLOW_ERROR_INJECTION(nvmet_rdma_ib_create, ERRNO);
+
 /*
  * Once the QP is drained, no completion can reach this queue's slots:
  * every buffer it took from the SRQ, in a slot or waiting for one, goes
@@ -645,7 +670,18 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
  */
 static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 {
+	unsigned long flags;
 	unsigned int i;
+
+	/*
+	 * The drain flushes the posted receives, and a flushed receive
+	 * closes its queue.  A queue undone without its release work (never
+	 * accepted: a failed create or publish) is still CONNECTING, and that
+	 * close would queue the release work on a queue freed below.
+	 */
+	spin_lock_irqsave(&queue->lock, flags);
+	queue->state = NVMET_RDMA_Q_CLOSING;
+	spin_unlock_irqrestore(&queue->lock, flags);
 
 	if (queue->qp) {
 		ib_drain_qp(queue->qp);
@@ -779,12 +815,6 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	/* Fabrics admin capsules are a bare SQE; only I/O queues buffer data. */
 	queue->inline_size = queue->qid ? nport->inline_data_size : 0;
 	queue->inline_pages = DIV_ROUND_UP(queue->inline_size, PAGE_SIZE);
-	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
-	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
-	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
-		ret = -EINVAL;
-		goto free;
-	}
 	INIT_LIST_HEAD(&queue->entry);
 	INIT_LIST_HEAD(&queue->pending);
 	INIT_LIST_HEAD(&queue->rw_wait);
@@ -793,6 +823,12 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	spin_lock_init(&queue->lock);
 	queue->state = NVMET_RDMA_Q_CONNECTING;
 	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
+	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
+	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
+	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
+		ret = -EINVAL;
+		goto free;
+	}
 
 	if (1 + queue->inline_pages > ibdev->attrs.max_recv_sge) {
 		pr_err("queue %d: %s takes %d receive SGEs, %u bytes of in-capsule data need %u\n",
@@ -873,6 +909,8 @@ int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 	mutex_unlock(&nvmet_rdma_lock);
 	return ret;
 }
+
+ALLOW_ERROR_INJECTION(nvmet_rdma_queue_publish, ERRNO);
 
 /*
  * Capsules that beat ESTABLISHED are started here, in CM handler context.
