@@ -680,7 +680,7 @@ static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 	 * close would queue the release work on a queue freed below.
 	 */
 	spin_lock_irqsave(&queue->lock, flags);
-	queue->state = NVMET_RDMA_Q_CLOSING;
+	WRITE_ONCE(queue->state, NVMET_RDMA_Q_CLOSING);
 	spin_unlock_irqrestore(&queue->lock, flags);
 
 	if (queue->qp) {
