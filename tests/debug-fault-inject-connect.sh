@@ -44,26 +44,7 @@ check target target_simple "$nqn"
 check host "modprobe nvme-fabrics; modprobe nvme-rdma; $g; fault_setup"
 assert_module host ours nvme_rdma
 
-progress "failslab: counting the allocations of a connect"
-out=$(on host "$g; fabrics_nth 1000000") || fail "unfailed connect through /dev/nvme-fabrics: $out"
-echo "$out"
-total=$(echo "$out" | sed -n 's/^1000000 beyond \([0-9]*\)$/\1/p')
-[ -n "$total" ] && [ "$total" -gt 0 ] || fail "cannot count the allocations of a connect: $out"
-echo "a connect makes $total slab allocations in its own context"
-
-nfail=0 ntol=0
-for ((k = 0; k < points; k++)); do
-	n=$((1 + k * total / points))
-	progress "failslab: allocation $n of $total"
-	out=$(on host "$g; fabrics_nth $n") || fail "failslab, allocation $n of $total: $out"
-	echo "$out"
-	case "$out" in
-	*"$n failed"*) nfail=$((nfail + 1)) ;;
-	*"$n tolerated"*) ntol=$((ntol + 1)) ;;
-	esac
-done
-echo "failslab: $points points, $nfail connects failed, $ntol tolerated the failure"
-[ "$nfail" -gt 0 ] || fail "no injected allocation failure made a connect fail"
+failslab_sweep "a connect" "$g; fabrics_nth" "$points"
 
 known_reports failslab
 

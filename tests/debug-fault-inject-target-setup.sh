@@ -58,27 +58,7 @@ assert_module target ours nvmet_rdma
 assert_module host ours nvme_rdma
 check host "$g; fault_setup"
 
-progress "failslab: counting the allocations of enabling the port"
-out=$(on host "$g; link_nth 1000000") || fail "unfailed link of the port: $out"
-echo "$out"
-total=$(echo "$out" | sed -n 's/^1000000 beyond \([0-9]*\)$/\1/p')
-[ -n "$total" ] && [ "$total" -gt 0 ] || fail "cannot count the allocations of the port's link: $out"
-echo "linking the port makes $total slab allocations in its own context"
-
-nfail=0 ntol=0
-[ "$points" -le "$total" ] || points=$total
-for ((k = 0; k < points; k++)); do
-	n=$((1 + k * total / points))
-	progress "failslab: allocation $n of $total"
-	out=$(on host "$g; link_nth $n") || fail "failslab, allocation $n of $total: $out"
-	echo "$out"
-	case "$out" in
-	*"$n failed"*) nfail=$((nfail + 1)) ;;
-	*"$n tolerated"*) ntol=$((ntol + 1)) ;;
-	esac
-done
-echo "failslab: $points points, $nfail links failed, $ntol tolerated the failure"
-[ "$nfail" -gt 0 ] || fail "no injected allocation failure made enabling the port fail"
+failslab_sweep "enabling the port" "$g; link_nth" "$points"
 check host "$g; fault_off"
 known_reports failslab
 

@@ -43,3 +43,34 @@ known_reports() {
 	echo "$1: $(grep -c '^---$' "$RUN/known-$1.log" || true) report(s) by design set aside (see $RUN/known-$1.log)"
 	check host 'dmesg -c > /dev/null'
 }
+
+# failslab_sweep WHAT CMD POINTS: run CMD in the host VM (a guest.sh
+# function with its sourcing prefix, taking N) with no allocation failed
+# to count the slab allocations WHAT makes in its own context, then once
+# for each of POINTS values of N spread over them, failing the Nth.
+# CMD N prints "N failed" or "N tolerated"; at least one injected failure
+# must surface.
+failslab_sweep() {
+	local what=$1 cmd=$2 points=$3 out total n k nfail=0 ntol=0
+	progress "failslab: counting the allocations of $what"
+	out=$(on host "$cmd 1000000") || fail "unfailed $what: $out"
+	echo "$out"
+	total=$(echo "$out" | sed -n 's/^1000000 beyond \([0-9]*\)$/\1/p')
+	if [ -z "$total" ] || [ "$total" -eq 0 ]; then
+		fail "cannot count the allocations of $what: $out"
+	fi
+	echo "$what makes $total slab allocations in its own context"
+	[ "$points" -le "$total" ] || points=$total
+	for ((k = 0; k < points; k++)); do
+		n=$((1 + k * total / points))
+		progress "failslab: allocation $n of $total"
+		out=$(on host "$cmd $n") || fail "failslab, allocation $n of $total: $out"
+		echo "$out"
+		case "$out" in
+		*"$n failed"*) nfail=$((nfail + 1)) ;;
+		*"$n tolerated"*) ntol=$((ntol + 1)) ;;
+		esac
+	done
+	echo "failslab: $points points, $nfail failed, $ntol tolerated the failure"
+	[ "$nfail" -gt 0 ] || fail "no injected allocation failure made $what fail"
+}
