@@ -73,6 +73,10 @@ run_one() {
 		KERNEL="$8" "${@:10}" \
 		timeout -k 30 "$7" bash "$file" > "$run/test.log" 2>&1 &
 	pid=$!
+	# A run stopped by a signal stops its tests the way a timeout does,
+	# so that they tear their VMs down ("timeout" runs the test in a
+	# process group of its own, out of reach of a signal to ours).
+	trap 'kill -TERM "$pid" 2> /dev/null' TERM INT
 	next=60
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 1
