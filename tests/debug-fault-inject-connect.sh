@@ -48,12 +48,7 @@ failslab_sweep "a connect" "$g; fabrics_nth" "$points"
 
 known_reports failslab
 
-progress "injection off: connect, fio verify, disconnect"
-check host "$g; fault_off"
-check host host_connect "$nqn" -i 1
-check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=8'
-check host "nvme disconnect -n $nqn"
-check host "$g; settle"
+verify_uninjected "$nqn" "$g"
 check host 'grep -q "debug_locks: *1" /proc/lockdep_stats || { echo "lockdep turned itself off"; exit 1; }'
 
 progress "fail_function on our setup steps"

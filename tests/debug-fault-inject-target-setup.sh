@@ -75,12 +75,7 @@ for f in nvmet_rdma_bufs_alloc nvmet_rdma_ib_create nvmet_rdma_queue_publish nvm
 	done
 done
 
-progress "injection off: connect, fio verify, disconnect"
-check host "$g; fault_off"
-check host host_connect "$nqn" -i 1
-check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=8'
-check host "nvme disconnect -n $nqn"
-check host "$g; settle"
+verify_uninjected "$nqn" "$g"
 
 progress "use_srq=1: fail_function on nvmet_rdma_srq_setup"
 check target "nvmet_clear && objects_zero && rmmod nvmet_rdma && modprobe nvmet-rdma use_srq=1 &&

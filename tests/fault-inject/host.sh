@@ -74,3 +74,15 @@ failslab_sweep() {
 	echo "failslab: $points points, $nfail failed, $ntol tolerated the failure"
 	[ "$nfail" -gt 0 ] || fail "no injected allocation failure made $what fail"
 }
+
+# verify_uninjected NQN PREFIX: with injection off (PREFIX: the guest.sh
+# sourcing prefix), a connect to NQN carries crc32c-verified data,
+# disconnects, and leaves nothing behind.
+verify_uninjected() {
+	progress "injection off: connect, fio verify, disconnect"
+	check host "$2; fault_off"
+	check host host_connect "$1" -i 1
+	check host 'FIO_SIZE=4M fio_verify $(host_ns '"$1"') --rw=randrw --bs=4k --iodepth=8'
+	check host "nvme disconnect -n $1"
+	check host "$2; settle"
+}
