@@ -57,8 +57,11 @@ void nrh_queue_error(struct nrh_queue *q, const char *why)
 	if (nrh_error_recovery(ctrl, why) ||
 	    READ_ONCE(ctrl->ctrl.state) != NVME_CTRL_CONNECTING)
 		return;
-	dev_warn(ctrl->ctrl.device, "queue %u: %s while connecting, failing its commands\n",
-		 q->qid, why);
+	/* Every receive still posted flushes with an error: say it once. */
+	if (!test_and_set_bit(NRH_Q_BROKEN, &q->flags))
+		dev_warn(ctrl->ctrl.device,
+			 "queue %u: %s while connecting, failing its commands\n",
+			 q->qid, why);
 	blk_mq_tagset_busy_iter(nrh_admin_queue(q) ? &ctrl->admin_set :
 				&ctrl->io_set, nrh_abort_queue_rq, q);
 }
