@@ -631,9 +631,15 @@ static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 		container_of(wc->wr_cqe, struct nvmet_rdma_slot, send_cqe);
 	struct nvmet_rdma_queue *queue = slot->queue;
 
-	nvmet_rdma_slot_finish(slot);
+	/*
+	 * Close first, as the other completion handlers do: finishing the
+	 * slot on a queue still marked live would repost its buffer, start
+	 * a capsule waiting for a slot and run the commands waiting for
+	 * credits, all on a QP that has just failed.
+	 */
 	if (unlikely(wc->status != IB_WC_SUCCESS))
 		nvmet_rdma_wc_error(queue, wc, "SEND");
+	nvmet_rdma_slot_finish(slot);
 }
 
 /* nvmet core's completion callback: may run in any context. */
