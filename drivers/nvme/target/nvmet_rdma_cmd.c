@@ -642,7 +642,6 @@ static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	nvmet_rdma_slot_finish(slot);
 }
 
-/* nvmet core's completion callback: may run in any context. */
 /*
  * Post @slot's response chain, @first being its head (the RDMA WRITEs of
  * a read, or the SEND itself).  The slot is finished by the completion of
@@ -673,6 +672,7 @@ void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
 	nvmet_rdma_slot_finish(slot);
 }
 
+/* nvmet core's completion callback: may run in any context. */
 void nvmet_rdma_queue_response(struct nvmet_req *req)
 {
 	struct nvmet_rdma_slot *slot =
