@@ -2,7 +2,7 @@
 # The max_queue_size module parameter bounds I/O queues: nvmet core
 # reports it in CAP.MQES, the in-tree host sizes its I/O queues down to
 # it, and our I/O queues are created with that many receive slots.
-# Values outside 16..1024 are refused.
+# Values outside 16..1024 are refused, with a message naming them.
 # topology: one
 # transport: rdma
 # impl: intree/ours
@@ -14,7 +14,9 @@ boot
 check target 'modprobe nvmet && modprobe nvmet-rdma max_queue_size=32'
 assert_module target ours nvmet_rdma
 expect_fail target 'echo 8 > /sys/module/nvmet_rdma/parameters/max_queue_size'
+check target "dmesg | grep -qF 'nvmet-rdma: max_queue_size 8 refused: must be 16-1024 (-22)'"
 expect_fail target 'echo 4096 > /sys/module/nvmet_rdma/parameters/max_queue_size'
+check target "dmesg | grep -qF 'nvmet-rdma: max_queue_size 4096 refused: must be 16-1024 (-22)'"
 check target '[ "$(cat /sys/module/nvmet_rdma/parameters/max_queue_size)" = 32 ]'
 check target target_simple "$nqn"
 check host host_connect "$nqn" --queue-size=128

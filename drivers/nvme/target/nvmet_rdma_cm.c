@@ -48,8 +48,11 @@ static noinline int nvmet_rdma_accept(struct rdma_cm_id *cm_id,
 		.initiator_depth	= min_t(int, req->initiator_depth, rd_atom),
 		.flow_control		= 1,
 		/*
-		 * The host reposts a receive only after handling our response;
-		 * retry RNR NAKs for ever rather than fail the connection.
+		 * The IB CM gives each side's QP the RNR retry count its peer
+		 * sent: this one is the host's, for capsules that find none
+		 * of our receives posted (slots still waiting for their SEND
+		 * completion, an SRQ running low).  Retry those for ever
+		 * rather than fail the connection.
 		 */
 		.rnr_retry_count	= 7,
 	};

@@ -631,12 +631,17 @@ static void nvmet_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 		container_of(wc->wr_cqe, struct nvmet_rdma_slot, send_cqe);
 	struct nvmet_rdma_queue *queue = slot->queue;
 
-	nvmet_rdma_slot_finish(slot);
+	/*
+	 * Close first, as the other completion handlers do: finishing the
+	 * slot on a queue still marked live would repost its buffer, start
+	 * a capsule waiting for a slot and run the commands waiting for
+	 * credits, all on a QP that has just failed.
+	 */
 	if (unlikely(wc->status != IB_WC_SUCCESS))
 		nvmet_rdma_wc_error(queue, wc, "SEND");
+	nvmet_rdma_slot_finish(slot);
 }
 
-/* nvmet core's completion callback: may run in any context. */
 /*
  * Post @slot's response chain, @first being its head (the RDMA WRITEs of
  * a read, or the SEND itself).  The slot is finished by the completion of
@@ -667,6 +672,7 @@ void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
 	nvmet_rdma_slot_finish(slot);
 }
 
+/* nvmet core's completion callback: may run in any context. */
 void nvmet_rdma_queue_response(struct nvmet_req *req)
 {
 	struct nvmet_rdma_slot *slot =

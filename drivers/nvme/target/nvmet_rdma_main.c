@@ -15,8 +15,15 @@ unsigned int nvmet_rdma_max_queue_size = 256;
 static int nvmet_rdma_set_queue_size(const char *val,
 				     const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, NVMET_RDMA_QUEUE_SIZE_MIN,
-				     NVMET_QUEUE_SIZE);
+	int ret = param_set_uint_minmax(val, kp, NVMET_RDMA_QUEUE_SIZE_MIN,
+					NVMET_QUEUE_SIZE);
+
+	/* Written through sysfs, val usually ends in a newline. */
+	if (ret)
+		pr_err("max_queue_size %.*s refused: must be %d-%d (%d)\n",
+		       (int)strcspn(val, "\n"), val,
+		       NVMET_RDMA_QUEUE_SIZE_MIN, NVMET_QUEUE_SIZE, ret);
+	return ret;
 }
 
 static const struct kernel_param_ops nvmet_rdma_queue_size_ops = {

@@ -220,8 +220,16 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 	if (ret)
 		nvmet_rdma_unlisten(port);
 	mutex_unlock(&port->lock);
-	if (ret)
+	if (ret) {
+		/*
+		 * A host may have connected in the moment the listener
+		 * existed.  A port that failed to enable is never removed,
+		 * so nothing else would close such a queue before the
+		 * nvmet_port it points at is freed.
+		 */
+		nvmet_rdma_close_queues(nport, NULL, NULL);
 		goto free;
+	}
 
 	nport->priv = port;
 	mutex_lock(&nvmet_rdma_ports_lock);

@@ -95,7 +95,7 @@ static void nvmet_rdma_srq_free(struct nvmet_rdma_srq *srq)
 		ib_dma_unmap_single(ibdev, srq->sqes_dma,
 				    srq->size * sizeof(*srq->sqes),
 				    DMA_FROM_DEVICE);
-	kvfree(srq->sqes);
+	kfree(srq->sqes);
 	kfree(srq);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, -1);
 }
@@ -157,7 +157,14 @@ static noinline int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
 	int ret;
 	u32 i;
 
-	srq->sqes = kvcalloc(srq->size, sizeof(*srq->sqes), GFP_KERNEL);
+	/*
+	 * Mapped as one buffer, so it must be linear memory: kvcalloc()
+	 * could fall back to vmalloc, which ib_dma_map_single() cannot map.
+	 * Large srq_size values need a high-order allocation; when that
+	 * fails the caller falls back to per-queue receives, saying so.
+	 */
+	srq->sqes = kcalloc(srq->size, sizeof(*srq->sqes),
+			    GFP_KERNEL | __GFP_NOWARN);
 	if (!srq->sqes)
 		return -ENOMEM;
 	dma = ib_dma_map_single(ibdev, srq->sqes,
