@@ -558,17 +558,36 @@ static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	u32 port_num = queue->port_num;
 	struct ib_qp_init_attr attr = { };
 	unsigned int factor, vector;
+	u32 fixed;
+	u64 rw_wrs;
 	int ret;
 
 	/*
-	 * Each slot may complete a receive, a response SEND and one RDMA
-	 * READ context (whose last WR alone is signalled); +2 for the drain
-	 * WRs of both work queues.
+	 * A failed QP completes every work request still posted, the
+	 * unsignalled RDMA READ/WRITEs included, and a completion that finds
+	 * the CQ full is lost: its slot never finishes and the drain never
+	 * returns.  So the CQ holds a receive and a SEND per slot, the drain
+	 * WR of each work queue, and the RDMA WRs the budget below allows:
+	 * enough for every slot to move NVMET_RDMA_MAX_XFER at once (on
+	 * iWARP, rdma_rw wraps each context in a REG_MR and a LOCAL_INV).
+	 * On an SRQ, up to depth more capsules may wait for a slot.  A
+	 * device with smaller CQs gets a smaller budget rather than a CQ it
+	 * cannot provide (the CQ pool would retry such a request for ever).
 	 */
-	queue->cq_size = 3 * queue->nr_slots + 2;
-	/* On an SRQ, up to depth more capsules may wait for a slot. */
+	factor = rdma_rw_mr_factor(ibdev, port_num,
+				   NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
+	rw_wrs = (u64)queue->nr_slots * factor;
+	if (rdma_protocol_iwarp(ibdev, port_num))
+		rw_wrs *= 3;
+	fixed = 2 * queue->nr_slots + 2;
 	if (queue->srq)
-		queue->cq_size += queue->depth;
+		fixed += queue->depth;
+	if (fixed >= (u32)ibdev->attrs.max_cqe) {
+		pr_err("queue %d: needs CQs of more than %u entries, the device has %d\n",
+		       queue->idx, fixed, ibdev->attrs.max_cqe);
+		return -ENOSPC;
+	}
+	queue->cq_size = min_t(u64, fixed + rw_wrs, ibdev->attrs.max_cqe);
 	vector = atomic_inc_return(&queue->dev->next_vector) %
 		 ibdev->num_comp_vectors;
 	queue->cq = ib_cq_pool_get(ibdev, queue->cq_size, vector,
@@ -584,10 +603,9 @@ static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	/*
 	 * One SEND per slot is reserved; the rest of the send queue, plus
 	 * what rdma_rw adds for its contexts, is the budget for RDMA
-	 * READ/WRITE work requests that rw_credits meters.
+	 * READ/WRITE work requests that rw_credits meters, as far as the
+	 * CQ can take their flush completions.
 	 */
-	factor = rdma_rw_mr_factor(ibdev, port_num,
-				   NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
 	attr.cap.max_send_wr = min_t(u32, 2 * queue->nr_slots + 1,
 				     ibdev->attrs.max_qp_wr);
 	attr.cap.max_rdma_ctxs = queue->nr_slots * factor;
@@ -620,7 +638,8 @@ static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 		ret = -ENOSPC;
 		goto destroy_qp;
 	}
-	queue->rw_budget = attr.cap.max_send_wr - queue->nr_slots - 1;
+	queue->rw_budget = min(attr.cap.max_send_wr - queue->nr_slots - 1,
+			       queue->cq_size - fixed);
 	queue->rw_credits = queue->rw_budget;
 	return 0;
 
