@@ -189,7 +189,7 @@ impl_for() {
 }
 
 test_finish() {
-	local rc=$? i name dir tail gate="" leak=""
+	local rc=$? i name dir tail gate="" leak="" scans=()
 	trap - EXIT TERM INT
 	if [ $TEST_BOOTED = 1 ]; then
 		# Hosts first (VMs were started targets first): a target that
@@ -200,17 +200,27 @@ test_finish() {
 			if vm_alive "$name"; then
 				VM_CMD_TIMEOUT=120 on "$name" teardown > "$dir/teardown.log" 2>&1 ||
 					{ [ $rc = 0 ] && rc=1 && echo "FAIL: teardown in $name: $(tail -n 3 "$dir/teardown.log" | tr '\n' ' ')" > "$RUN/result"; }
-				if [ "$KERNEL" = debug ]; then
-					# After the teardown, so that leaks of the exit paths count.
-					VM_CMD_TIMEOUT=300 on "$name" kmemleak_scan > "$dir/kmemleak.log" 2>&1
-					if kmemleak_gate "$dir/kmemleak.log" > "$dir/kmemleak-gate.log"; then
-						leak="$leak $name"
-					fi
-				fi
-				VM_CMD_TIMEOUT=60 on "$name" dmesg > "$dir/dmesg.log" 2>&1
+				# After the teardown, so that leaks of the exit
+				# paths count.  A scan takes a minute or more and
+				# needs nothing from the other VMs: the host's
+				# runs while the target tears down.
+				{
+					[ "$KERNEL" != debug ] ||
+						VM_CMD_TIMEOUT=300 on "$name" kmemleak_scan > "$dir/kmemleak.log" 2>&1
+					VM_CMD_TIMEOUT=60 on "$name" dmesg > "$dir/dmesg.log" 2>&1
+				} &
+				scans+=($!)
 			else
 				cp "$dir/console.log" "$dir/dmesg.log" 2>/dev/null
 				[ $rc = 0 ] && rc=1 && echo "FAIL: VM $name died" > "$RUN/result"
+			fi
+		done
+		[ ${#scans[@]} = 0 ] || wait "${scans[@]}"
+		for name in "${VMS[@]}"; do
+			dir="$RUN/vm-$name"
+			if [ "$KERNEL" = debug ] && [ -e "$dir/kmemleak.log" ] &&
+			   kmemleak_gate "$dir/kmemleak.log" > "$dir/kmemleak-gate.log"; then
+				leak="$leak $name"
 			fi
 			if dmesg_gate "$dir/dmesg.log" > "$dir/gate.log"; then
 				gate="$gate $name"
