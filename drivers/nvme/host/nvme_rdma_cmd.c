@@ -107,6 +107,14 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 		return;
 	}
 
+	if (unlikely(!test_bit_acquire(NRH_Q_TAGGED, &q->flags))) {
+		dev_err(nctrl->device,
+			"queue %u: response for command_id %#x before any command was sent\n",
+			q->qid, cqe->command_id);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+		nrh_queue_error(q, "unsolicited response");
+		return;
+	}
 	rq = nvme_find_rq(nrh_queue_tags(q), cqe->command_id);
 	if (unlikely(!rq || !blk_mq_request_started(rq))) {
 		dev_err(nctrl->device,

@@ -469,6 +469,14 @@ int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
 	struct nrh_queue *q = &ctrl->queues[qid];
 	int ret;
 
+	/*
+	 * The receives have been posted since the queue connected, before
+	 * its tag set existed or covered it (first connect, added queues):
+	 * only from here may a response be looked up in it. The barrier
+	 * publishes the tag set to the completion handlers' acquire.
+	 */
+	smp_mb__before_atomic();
+	set_bit(NRH_Q_TAGGED, &q->flags);
 	if (qid)
 		ret = nvmf_connect_io_queue(&ctrl->ctrl, qid);
 	else

@@ -62,6 +62,9 @@ void nrh_queue_error(struct nrh_queue *q, const char *why)
 		dev_warn(ctrl->ctrl.device,
 			 "queue %u: %s while connecting, failing its commands\n",
 			 q->qid, why);
+	/* Not started: no command of it to fail, maybe no tag set to walk. */
+	if (!test_bit_acquire(NRH_Q_TAGGED, &q->flags))
+		return;
 	blk_mq_tagset_busy_iter(nrh_admin_queue(q) ? &ctrl->admin_set :
 				&ctrl->io_set, nrh_abort_queue_rq, q);
 }
