@@ -489,12 +489,19 @@ static void nrh_map_queues(struct blk_mq_tag_set *set)
 	blk_mq_map_queues(def);
 	blk_mq_map_queues(rd);
 
-	if (set->nr_maps > HCTX_TYPE_POLL && n[HCTX_TYPE_POLL]) {
+	/*
+	 * blk-mq clears only the CPU table before remapping: a reconnect
+	 * granted no poll queues must say so, or the last connect's count
+	 * sends polled I/O to hctx 0 and marks that interrupt-driven
+	 * queue a poll queue.
+	 */
+	if (set->nr_maps > HCTX_TYPE_POLL) {
 		struct blk_mq_queue_map *poll = &set->map[HCTX_TYPE_POLL];
 
 		poll->nr_queues = n[HCTX_TYPE_POLL];
 		poll->queue_offset = n[HCTX_TYPE_DEFAULT] + n[HCTX_TYPE_READ];
-		blk_mq_map_queues(poll);
+		if (poll->nr_queues)
+			blk_mq_map_queues(poll);
 	}
 	dev_info(ctrl->ctrl.device,
 		 "mapped %u default, %u read, %u poll queues\n",
