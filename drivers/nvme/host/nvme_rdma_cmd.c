@@ -163,6 +163,25 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 	nrh_req_put(req);
 }
 
+/*
+ * nvme-core only submits an Asynchronous Event Request to a LIVE
+ * controller. A completion for one at any other time is unsolicited, and
+ * passing it on would queue async event (or ANA) work on a controller
+ * that a failing first connect frees without ever flushing that work.
+ */
+static void nrh_aen_done(struct nrh_queue *q, struct nvme_completion *cqe)
+{
+	struct nvme_ctrl *nctrl = &q->ctrl->ctrl;
+
+	if (unlikely(READ_ONCE(nctrl->state) != NVME_CTRL_LIVE)) {
+		dev_warn_ratelimited(nctrl->device,
+				     "async event completion (command_id %#x) while not live, ignored\n",
+				     cqe->command_id);
+		return;
+	}
+	nvme_complete_async_event(nctrl, cqe->status, &cqe->result);
+}
+
 void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct nrh_rsp_slot *slot = container_of(wc->wr_cqe,
@@ -186,8 +205,7 @@ void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	ib_dma_sync_single_for_cpu(q->ibdev, slot->sge.addr, sizeof(*cqe),
 				   DMA_FROM_DEVICE);
 	if (nrh_admin_queue(q) && nvme_is_aen_req(0, cqe->command_id))
-		nvme_complete_async_event(&q->ctrl->ctrl, cqe->status,
-					  &cqe->result);
+		nrh_aen_done(q, cqe);
 	else
 		nrh_handle_rsp(q, cqe, wc);
 	ib_dma_sync_single_for_device(q->ibdev, slot->sge.addr, sizeof(*cqe),
