@@ -198,9 +198,15 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 	}
 
 	if (new) {
+		/*
+		 * The number of maps is fixed for the tag set's life: decide
+		 * it by what was asked, as a reconnect may grant poll queues
+		 * this connect did not. Their hctxs need a map that gives
+		 * them CPUs, or their Connect cannot even be allocated.
+		 */
 		ret = nvme_alloc_io_tag_set(nctrl, &ctrl->io_set,
 					    &nrh_io_mq_ops,
-					    ctrl->io_queues[HCTX_TYPE_POLL] ?
+					    nctrl->opts->nr_poll_queues ?
 					    HCTX_MAX_TYPES : 2,
 					    nrh_req_size(ctrl));
 		if (ret)
