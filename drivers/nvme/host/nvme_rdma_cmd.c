@@ -434,6 +434,18 @@ static enum blk_eh_timer_return nrh_timeout(struct request *rq)
 		nrh_error_recovery(ctrl, "command timeout");
 		return BLK_EH_RESET_TIMER;
 	}
+	/*
+	 * The queue is about to be stopped: mark it first so that a setup
+	 * in progress does not make the controller LIVE on it, then look
+	 * at the state again (the protocol of nrh_queue_error()).
+	 */
+	set_bit(NRH_Q_BROKEN, &q->flags);
+	/* Pairs with the barrier in nrh_setup_ctrl(). */
+	smp_mb__after_atomic();
+	if (READ_ONCE(ctrl->ctrl.state) == NVME_CTRL_LIVE) {
+		nrh_error_recovery(ctrl, "command timeout");
+		return BLK_EH_RESET_TIMER;
+	}
 
 	/*
 	 * Connecting, resetting or deleting: setup or teardown is waiting
