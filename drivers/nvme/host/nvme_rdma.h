@@ -75,7 +75,8 @@ enum {
 	NRH_Q_ALLOCATED,	/* resources exist until nrh_queue_free() */
 	NRH_Q_ACTIVE,		/* connected, QP and CQ not yet quenched */
 	NRH_Q_LIVE,		/* fabrics connect done, I/O may be submitted */
-	NRH_Q_BROKEN,		/* broke while connecting: logged once */
+	NRH_Q_TAGGED,		/* a tag set maps it: responses can be looked up */
+	NRH_Q_BROKEN,		/* broke, recovery not started: no LIVE on it */
 };
 
 /* Bits of nrh_req.flags. */

@@ -166,9 +166,10 @@ int nrh_cm_connect(struct nrh_queue *q)
 		/* The controller reads write data from us: be its responder. */
 		.responder_resources	= q->ibdev->attrs.max_qp_rd_atom,
 		/*
-		 * Receives are always posted for every command we may have
-		 * outstanding, so an RNR would mean a target bug; retry it
-		 * rather than lose a completion.
+		 * A receive is reposted only after its response was handled,
+		 * and handling it may free the tag for a new command: with
+		 * every tag in use a response can briefly find no receive.
+		 * Retry RNR for ever rather than fail the connection.
 		 */
 		.retry_count		= 7,
 		.rnr_retry_count	= 7,

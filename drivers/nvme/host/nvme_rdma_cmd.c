@@ -107,6 +107,14 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 		return;
 	}
 
+	if (unlikely(!test_bit_acquire(NRH_Q_TAGGED, &q->flags))) {
+		dev_err(nctrl->device,
+			"queue %u: response for command_id %#x before any command was sent\n",
+			q->qid, cqe->command_id);
+		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
+		nrh_queue_error(q, "unsolicited response");
+		return;
+	}
 	rq = nvme_find_rq(nrh_queue_tags(q), cqe->command_id);
 	if (unlikely(!rq || !blk_mq_request_started(rq))) {
 		dev_err(nctrl->device,
@@ -155,6 +163,25 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 	nrh_req_put(req);
 }
 
+/*
+ * nvme-core only submits an Asynchronous Event Request to a LIVE
+ * controller. A completion for one at any other time is unsolicited, and
+ * passing it on would queue async event (or ANA) work on a controller
+ * that a failing first connect frees without ever flushing that work.
+ */
+static void nrh_aen_done(struct nrh_queue *q, struct nvme_completion *cqe)
+{
+	struct nvme_ctrl *nctrl = &q->ctrl->ctrl;
+
+	if (unlikely(READ_ONCE(nctrl->state) != NVME_CTRL_LIVE)) {
+		dev_warn_ratelimited(nctrl->device,
+				     "async event completion (command_id %#x) while not live, ignored\n",
+				     cqe->command_id);
+		return;
+	}
+	nvme_complete_async_event(nctrl, cqe->status, &cqe->result);
+}
+
 void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct nrh_rsp_slot *slot = container_of(wc->wr_cqe,
@@ -178,8 +205,7 @@ void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	ib_dma_sync_single_for_cpu(q->ibdev, slot->sge.addr, sizeof(*cqe),
 				   DMA_FROM_DEVICE);
 	if (nrh_admin_queue(q) && nvme_is_aen_req(0, cqe->command_id))
-		nvme_complete_async_event(&q->ctrl->ctrl, cqe->status,
-					  &cqe->result);
+		nrh_aen_done(q, cqe);
 	else
 		nrh_handle_rsp(q, cqe, wc);
 	ib_dma_sync_single_for_device(q->ibdev, slot->sge.addr, sizeof(*cqe),
@@ -408,6 +434,18 @@ static enum blk_eh_timer_return nrh_timeout(struct request *rq)
 		nrh_error_recovery(ctrl, "command timeout");
 		return BLK_EH_RESET_TIMER;
 	}
+	/*
+	 * The queue is about to be stopped: mark it first so that a setup
+	 * in progress does not make the controller LIVE on it, then look
+	 * at the state again (the protocol of nrh_queue_error()).
+	 */
+	set_bit(NRH_Q_BROKEN, &q->flags);
+	/* Pairs with the barrier in nrh_setup_ctrl(). */
+	smp_mb__after_atomic();
+	if (READ_ONCE(ctrl->ctrl.state) == NVME_CTRL_LIVE) {
+		nrh_error_recovery(ctrl, "command timeout");
+		return BLK_EH_RESET_TIMER;
+	}
 
 	/*
 	 * Connecting, resetting or deleting: setup or teardown is waiting
@@ -481,12 +519,19 @@ static void nrh_map_queues(struct blk_mq_tag_set *set)
 	blk_mq_map_queues(def);
 	blk_mq_map_queues(rd);
 
-	if (set->nr_maps > HCTX_TYPE_POLL && n[HCTX_TYPE_POLL]) {
+	/*
+	 * blk-mq clears only the CPU table before remapping: a reconnect
+	 * granted no poll queues must say so, or the last connect's count
+	 * sends polled I/O to hctx 0 and marks that interrupt-driven
+	 * queue a poll queue.
+	 */
+	if (set->nr_maps > HCTX_TYPE_POLL) {
 		struct blk_mq_queue_map *poll = &set->map[HCTX_TYPE_POLL];
 
 		poll->nr_queues = n[HCTX_TYPE_POLL];
 		poll->queue_offset = n[HCTX_TYPE_DEFAULT] + n[HCTX_TYPE_READ];
-		blk_mq_map_queues(poll);
+		if (poll->nr_queues)
+			blk_mq_map_queues(poll);
 	}
 	dev_info(ctrl->ctrl.device,
 		 "mapped %u default, %u read, %u poll queues\n",

@@ -198,9 +198,15 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 	}
 
 	if (new) {
+		/*
+		 * The number of maps is fixed for the tag set's life: decide
+		 * it by what was asked, as a reconnect may grant poll queues
+		 * this connect did not. Their hctxs need a map that gives
+		 * them CPUs, or their Connect cannot even be allocated.
+		 */
 		ret = nvme_alloc_io_tag_set(nctrl, &ctrl->io_set,
 					    &nrh_io_mq_ops,
-					    ctrl->io_queues[HCTX_TYPE_POLL] ?
+					    nctrl->opts->nr_poll_queues ?
 					    HCTX_MAX_TYPES : 2,
 					    nrh_req_size(ctrl));
 		if (ret)
@@ -305,6 +311,21 @@ static int nrh_negotiate_depth(struct nrh_ctrl *ctrl, bool new)
 	return 0;
 }
 
+/*
+ * A queue that broke while connecting (see nrh_queue_error()) may have
+ * been stopped by the timeout handler, or have ignored a protocol
+ * violation; the controller must not go, or stay, LIVE on it.
+ */
+static bool nrh_queue_broke(struct nrh_ctrl *ctrl)
+{
+	u32 i;
+
+	for (i = 0; i < ctrl->ctrl.queue_count; i++)
+		if (test_bit(NRH_Q_BROKEN, &ctrl->queues[i].flags))
+			return true;
+	return false;
+}
+
 int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
@@ -343,6 +364,11 @@ int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 			goto out_admin;
 	}
 
+	if (nrh_queue_broke(ctrl)) {
+		/* nrh_queue_error() said which queue and why. */
+		ret = -EIO;
+		goto out_io;
+	}
 	if (!nvme_change_ctrl_state(nctrl, NVME_CTRL_LIVE)) {
 		/* Only a delete may have overtaken a setup in progress. */
 		WARN_ON_ONCE(nctrl->state != NVME_CTRL_DELETING &&
@@ -351,6 +377,10 @@ int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 		goto out_io;
 	}
 	nvme_start_ctrl(nctrl);
+	/* Pairs with nrh_queue_error(): a queue that broke just now. */
+	smp_mb();
+	if (nrh_queue_broke(ctrl))
+		nrh_error_recovery(ctrl, "queue broke while connecting");
 	return 0;
 
 out_io:

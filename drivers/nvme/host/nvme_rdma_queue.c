@@ -123,11 +123,26 @@ static void nrh_queue_drain(struct nrh_queue *q)
 			 rq_ok ? "" : "receive queue ", NRH_DRAIN_TIMEOUT_MS);
 }
 
-/* Disconnect, flush and destroy QP and CQ; caller holds q->lock. */
-static void __nrh_queue_stop(struct nrh_queue *q)
+/*
+ * blk-mq may call nrh_poll() on a polled queue at any time, even while
+ * the queue is being set up or torn down: take the CQ away from it under
+ * poll_lock, which the poller holds while reaping, before freeing it.
+ */
+static void nrh_queue_free_cq(struct nrh_queue *q)
 {
 	struct ib_cq *cq;
 
+	spin_lock(&q->poll_lock);
+	cq = q->cq;
+	q->cq = NULL;
+	spin_unlock(&q->poll_lock);
+	if (cq)
+		ib_free_cq(cq);
+}
+
+/* Disconnect, flush and destroy QP and CQ; caller holds q->lock. */
+static void __nrh_queue_stop(struct nrh_queue *q)
+{
 	clear_bit(NRH_Q_LIVE, &q->flags);
 	if (!test_and_clear_bit(NRH_Q_ACTIVE, &q->flags))
 		return;
@@ -147,11 +162,7 @@ static void __nrh_queue_stop(struct nrh_queue *q)
 
 	rdma_destroy_qp(q->cm_id);
 	q->qp = NULL;
-	spin_lock(&q->poll_lock);
-	cq = q->cq;
-	q->cq = NULL;
-	spin_unlock(&q->poll_lock);
-	ib_free_cq(cq);
+	nrh_queue_free_cq(q);
 }
 
 void nrh_queue_stop(struct nrh_queue *q)
@@ -344,8 +355,7 @@ out_qp:
 	rdma_destroy_qp(q->cm_id);
 	q->qp = NULL;
 out_cq:
-	ib_free_cq(q->cq);
-	q->cq = NULL;
+	nrh_queue_free_cq(q);
 out_pd:
 	ib_dealloc_pd(q->pd);
 	q->pd = NULL;
@@ -360,10 +370,7 @@ static void nrh_queue_destroy_ib(struct nrh_queue *q)
 		rdma_destroy_qp(q->cm_id);
 		q->qp = NULL;
 	}
-	if (q->cq) {
-		ib_free_cq(q->cq);
-		q->cq = NULL;
-	}
+	nrh_queue_free_cq(q);
 	ib_dealloc_pd(q->pd);
 	q->pd = NULL;
 }
@@ -469,6 +476,14 @@ int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
 	struct nrh_queue *q = &ctrl->queues[qid];
 	int ret;
 
+	/*
+	 * The receives have been posted since the queue connected, before
+	 * its tag set existed or covered it (first connect, added queues):
+	 * only from here may a response be looked up in it. The barrier
+	 * publishes the tag set to the completion handlers' acquire.
+	 */
+	smp_mb__before_atomic();
+	set_bit(NRH_Q_TAGGED, &q->flags);
 	if (qid)
 		ret = nvmf_connect_io_queue(&ctrl->ctrl, qid);
 	else

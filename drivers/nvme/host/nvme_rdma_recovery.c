@@ -53,15 +53,35 @@ static bool nrh_abort_queue_rq(struct request *rq, void *data)
 void nrh_queue_error(struct nrh_queue *q, const char *why)
 {
 	struct nrh_ctrl *ctrl = q->ctrl;
+	bool first;
 
-	if (nrh_error_recovery(ctrl, why) ||
-	    READ_ONCE(ctrl->ctrl.state) != NVME_CTRL_CONNECTING)
+	if (nrh_error_recovery(ctrl, why))
 		return;
+	/*
+	 * Mark the queue before looking at the state again (a value-returning
+	 * atomic is a full barrier); nrh_setup_ctrl() makes the controller
+	 * LIVE before it looks for marks. So a queue that breaks while the
+	 * setup finishes is seen by one of us, and a LIVE controller is never
+	 * left with a queue the timeout handler stopped.
+	 */
+	first = !test_and_set_bit(NRH_Q_BROKEN, &q->flags);
+	switch (READ_ONCE(ctrl->ctrl.state)) {
+	case NVME_CTRL_CONNECTING:
+		break;
+	case NVME_CTRL_LIVE:
+		nrh_error_recovery(ctrl, why);
+		return;
+	default:
+		return;
+	}
 	/* Every receive still posted flushes with an error: say it once. */
-	if (!test_and_set_bit(NRH_Q_BROKEN, &q->flags))
+	if (first)
 		dev_warn(ctrl->ctrl.device,
 			 "queue %u: %s while connecting, failing its commands\n",
 			 q->qid, why);
+	/* Not started: no command of it to fail, maybe no tag set to walk. */
+	if (!test_bit_acquire(NRH_Q_TAGGED, &q->flags))
+		return;
 	blk_mq_tagset_busy_iter(nrh_admin_queue(q) ? &ctrl->admin_set :
 				&ctrl->io_set, nrh_abort_queue_rq, q);
 }
