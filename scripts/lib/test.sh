@@ -28,8 +28,51 @@ progress() { echo "$*" > "$RUN/progress"; echo "== $*"; }
 # Lines that match GATE_RE but are no report: the debug kernel's boot banner.
 GATE_IGNORE_RE='^rcu:[[:space:]]+RCU lockdep checking is enabled\.$'
 
+# known_reports FILE: FILE without the reports that are known to come from
+# the in-tree code a variant runs as its peer, each one moved to
+# FILE.known.  One so far, on the debug kernel: the in-tree nvmet-rdma
+# (6.1) executes a Connect that arrived before ESTABLISHED inside its CM
+# handler, so rdma_cm's handler_mutex is held when nvmet takes
+# nvmet_config_sem; removing a port takes them the other way round
+# (drop_link -> remove_port -> rdma_destroy_id).  Lockdep cannot tell the
+# listener's id from the queue's and reports a cycle.  Recognised by
+# nvmet_rdma_execute_command, a function our target does not have.  A
+# line of another kind of report inside such a block still fails.
+known_reports() {
+	awk -v known="$1.known" '
+	/WARNING: possible circular locking dependency detected/ { flush(); inblk = 1 }
+	inblk {
+		blk = blk $0 "\n"
+		if ($0 ~ /<\/TASK>/)
+			flush()
+		next
+	}
+	{ print }
+	function flush() {
+		if (!inblk)
+			return
+		if (blk ~ /nvmet_config_sem/ && blk ~ /handler_mutex/ &&
+		    blk ~ /nvmet_rdma_execute_command\+/) {
+			printf "%s", blk > known
+			n = split(blk, l, "\n")
+			for (i = 1; i <= n; i++)
+				if (l[i] ~ /BUG:|Oops|KASAN|refcount_t|list_add corruption|list_del corruption|general protection fault|UBSAN|hung task|blocked for more than/)
+					print l[i]
+		} else {
+			printf "%s", blk
+		}
+		blk = ""
+		inblk = 0
+	}
+	# A report cut short is not recognised: it fails.
+	END { printf "%s", blk }' "$1"
+}
+
 # dmesg_gate FILE: print the lines that fail a run.
-dmesg_gate() { grep -E "$GATE_RE" "$1" | grep -vE "$GATE_IGNORE_RE"; }
+dmesg_gate() {
+	rm -f "$1.known"
+	known_reports "$1" | grep -E "$GATE_RE" | grep -vE "$GATE_IGNORE_RE"
+}
 
 # kmemleak_gate FILE: print the leak reports (of a kmemleak_scan output)
 # that fail a run: those whose allocation backtrace has a frame in a module
@@ -227,6 +270,9 @@ test_finish() {
 			fi
 		done
 		vm_stop_all
+		for name in "$RUN"/vm-*/dmesg.log.known; do
+			[ -e "$name" ] && echo "note: a known report of in-tree code did not count: $name"
+		done
 		if [ -n "$gate" ]; then
 			rc=1
 			echo "FAIL: dmesg gate in$gate: $(head -n 1 "$RUN"/vm-*/gate.log | grep -v '^==' | head -n 1)" > "$RUN/result"

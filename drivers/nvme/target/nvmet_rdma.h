@@ -254,6 +254,7 @@ struct nvmet_rdma_queue {
 	enum ib_wc_status	err_status;
 
 	struct work_struct	release_work;
+	struct work_struct	start_work;	/* capsules that beat ESTABLISHED */
 	struct nvmet_rdma_qstats stats;
 	struct dentry		*dbg;
 };

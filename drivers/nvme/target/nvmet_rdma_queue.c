@@ -685,9 +685,9 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 
 /*
  * Undo nvmet_rdma_queue_create() and whatever ran on the queue since.
- * The release work destroys the rdma_cm id before calling this, so no
- * CM handler (which may start commands on ESTABLISHED) can post to the
- * QP or touch a slot by the time the QP is drained and the slots freed;
+ * The release work destroys the rdma_cm id and cancels the start work
+ * before calling this, so nothing but completions can post to the QP or
+ * touch a slot by the time the QP is drained and the slots freed;
  * a queue that was never accepted still has its id, which the rdma_cm
  * destroys once the handler refusing the connection returns.  Device
  * removal is not held up by this order: our ib_client's remove waits for
@@ -748,6 +748,8 @@ static void nvmet_rdma_report_error(struct nvmet_rdma_queue *queue)
 			   queue->err_status);
 }
 
+static void nvmet_rdma_start_pending(struct work_struct *work);
+
 static void nvmet_rdma_release_work(struct work_struct *work)
 {
 	struct nvmet_rdma_queue *queue =
@@ -779,12 +781,14 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	nvmet_sq_destroy(&queue->nvme_sq);
 	/*
 	 * Waits for a CM handler still running on the id, and none runs
-	 * after: from here on only completions touch the slots, and the
-	 * drain in queue_free sees the last of them, including a response
-	 * that a late ESTABLISHED posted after nvmet_sq_destroy().
+	 * after, so none queues the start work again once it is cancelled:
+	 * from here on only completions touch the slots, and the drain in
+	 * queue_free sees the last of them, including a response that a
+	 * late start posted after nvmet_sq_destroy().
 	 */
 	rdma_destroy_id(queue->cm_id);
 	queue->cm_id = NULL;
+	cancel_work_sync(&queue->start_work);
 	trace_nvmet_rdma_queue_state(queue->idx, queue->qid, &queue->peer,
 				     "released");
 	nvmet_rdma_queue_free(queue);
@@ -849,6 +853,7 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	spin_lock_init(&queue->lock);
 	queue->state = NVMET_RDMA_Q_CONNECTING;
 	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
+	INIT_WORK(&queue->start_work, nvmet_rdma_start_pending);
 	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
 	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
 	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
@@ -939,23 +944,24 @@ int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 ALLOW_ERROR_INJECTION(nvmet_rdma_queue_publish, ERRNO);
 
 /*
- * Capsules that beat ESTABLISHED are started here, in CM handler context.
- * They are taken off queue->pending one at a time under the lock, and
- * only while the queue is still LIVE: a close running meanwhile empties
- * the list and leaves the slots to the release work, which cannot free
- * them before this handler has returned (it destroys the id first).
+ * Capsules that beat ESTABLISHED (the host's Connect, in practice) are
+ * started here rather than in the CM handler: nvmet's connect takes
+ * nvmet_config_sem, which port removal holds while it destroys our
+ * listening rdma_cm id, so starting them under the rdma_cm's
+ * handler_mutex would order the two locks both ways (lockdep cannot tell
+ * the listener's id from the queue's).  They are taken off queue->pending
+ * one at a time under the lock, and only while the queue is still LIVE: a
+ * close running meanwhile empties the list and leaves the slots to the
+ * release work, which cancels this work before it frees anything.
  */
-void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
+static void nvmet_rdma_start_pending(struct work_struct *work)
 {
+	struct nvmet_rdma_queue *queue =
+		container_of(work, struct nvmet_rdma_queue, start_work);
 	struct nvmet_rdma_slot *slot;
 	unsigned long flags;
 
 	spin_lock_irqsave(&queue->lock, flags);
-	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
-		WRITE_ONCE(queue->state, NVMET_RDMA_Q_LIVE);
-		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
-					     &queue->peer, "established");
-	}
 	while (queue->state == NVMET_RDMA_Q_LIVE &&
 	       !list_empty(&queue->pending)) {
 		slot = list_first_entry(&queue->pending, struct nvmet_rdma_slot,
@@ -966,6 +972,24 @@ void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 		spin_lock_irqsave(&queue->lock, flags);
 	}
 	spin_unlock_irqrestore(&queue->lock, flags);
+}
+
+void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
+{
+	unsigned long flags;
+	bool pending;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
+		WRITE_ONCE(queue->state, NVMET_RDMA_Q_LIVE);
+		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
+					     &queue->peer, "established");
+	}
+	pending = queue->state == NVMET_RDMA_Q_LIVE &&
+		  !list_empty(&queue->pending);
+	spin_unlock_irqrestore(&queue->lock, flags);
+	if (pending)
+		queue_work(nvmet_rdma_wq, &queue->start_work);
 }
 
 /*
