@@ -950,6 +950,7 @@ void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 	struct nvmet_rdma_slot *slot;
 	unsigned long flags;
 
+	nvmet_rdma_fault_up(queue);
 	spin_lock_irqsave(&queue->lock, flags);
 	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
 		WRITE_ONCE(queue->state, NVMET_RDMA_Q_LIVE);
