@@ -371,7 +371,7 @@ module_is() {
 objects_zero() {
 	local f=/sys/kernel/debug/nvmet_rdma/objects i
 	for i in $(seq $((${1:-10} * 10))); do
-		! awk '$1 ~ /^(ports|listeners|devices|queues|slots|srqs)$/ && $2 != 0 {bad=1} END {exit !bad}' "$f" && return 0
+		! awk '$1 ~ /^(ports|listeners|devices|queues|slots|srqs|fault_sends)$/ && $2 != 0 {bad=1} END {exit !bad}' "$f" && return 0
 		sleep 0.1
 	done
 	echo "live objects left:"

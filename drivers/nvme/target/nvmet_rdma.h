@@ -267,6 +267,7 @@ enum nvmet_rdma_obj {
 	NVMET_RDMA_OBJ_QUEUE,
 	NVMET_RDMA_OBJ_SLOT,
 	NVMET_RDMA_OBJ_SRQ,
+	NVMET_RDMA_OBJ_FAULT_SEND,	/* early responses in flight */
 	NVMET_RDMA_OBJ_NR,
 };
 
@@ -339,10 +340,14 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot);
 void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
 			      struct ib_send_wr *first);
 void nvmet_rdma_queue_response(struct nvmet_req *req);
+void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue, struct ib_wc *wc,
+			 const char *what);
+void nvmet_rdma_put_credits(struct nvmet_rdma_queue *queue, u32 n);
 
-/* nvmet_rdma_fault.c: test-only faults of I/O queue responses. */
+/* nvmet_rdma_fault.c: test-only faults of responses and connections. */
 DECLARE_STATIC_KEY_FALSE(nvmet_rdma_fault_key);
 bool nvmet_rdma_fault_response(struct nvmet_rdma_slot *slot);
+void nvmet_rdma_fault_established(struct nvmet_rdma_queue *queue);
 void nvmet_rdma_fault_init(struct dentry *root);
 void nvmet_rdma_fault_exit(void);
 
@@ -351,6 +356,13 @@ static inline bool nvmet_rdma_fault(struct nvmet_rdma_slot *slot)
 {
 	return static_branch_unlikely(&nvmet_rdma_fault_key) &&
 	       nvmet_rdma_fault_response(slot);
+}
+
+/* A queue is established: a fault may answer before it is asked. */
+static inline void nvmet_rdma_fault_up(struct nvmet_rdma_queue *queue)
+{
+	if (static_branch_unlikely(&nvmet_rdma_fault_key))
+		nvmet_rdma_fault_established(queue);
 }
 
 /* nvmet_rdma_stats.c */

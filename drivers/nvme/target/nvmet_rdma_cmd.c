@@ -61,8 +61,8 @@ static void nvmet_rdma_slot_attach(struct nvmet_rdma_slot *slot,
 	slot->recv_len = rb->len;
 }
 
-static void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue,
-				struct ib_wc *wc, const char *what)
+void nvmet_rdma_wc_error(struct nvmet_rdma_queue *queue, struct ib_wc *wc,
+			 const char *what)
 {
 	unsigned long flags;
 	bool first;
@@ -172,6 +172,20 @@ static void nvmet_rdma_take_waiters(struct nvmet_rdma_queue *queue,
 static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot);
 static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot);
 
+/* Run, or on a queue no longer live drop, what take_waiters moved out. */
+static void nvmet_rdma_run_waiters(struct list_head *ready, bool live)
+{
+	struct nvmet_rdma_slot *next, *tmp;
+
+	list_for_each_entry_safe(next, tmp, ready, link) {
+		list_del_init(&next->link);
+		if (live)
+			nvmet_rdma_run_cmd(next);
+		else
+			nvmet_rdma_slot_abort(next);
+	}
+}
+
 /* Free the command's rdma_rw context and data buffer, if it has them. */
 static void nvmet_rdma_slot_put_data(struct nvmet_rdma_slot *slot)
 {
@@ -213,7 +227,6 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_rdma_rbuf *rb = slot->rb, *backlog = NULL;
-	struct nvmet_rdma_slot *next, *tmp;
 	unsigned long flags;
 	LIST_HEAD(ready);
 	bool live;
@@ -247,14 +260,27 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	}
 	if (backlog)
 		nvmet_rdma_start_cmd(slot);
+	nvmet_rdma_run_waiters(&ready, live);
+}
 
-	list_for_each_entry_safe(next, tmp, &ready, link) {
-		list_del_init(&next->link);
-		if (live)
-			nvmet_rdma_run_cmd(next);
-		else
-			nvmet_rdma_slot_abort(next);
-	}
+/*
+ * Send queue credits held by no slot come back (the fault mode's early
+ * responses): the commands that were waiting for them may run now, or,
+ * on a queue no longer live, be dropped.
+ */
+void nvmet_rdma_put_credits(struct nvmet_rdma_queue *queue, u32 n)
+{
+	unsigned long flags;
+	LIST_HEAD(ready);
+	bool live;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	queue->rw_credits += n;
+	if (!list_empty(&queue->rw_wait))
+		nvmet_rdma_take_waiters(queue, &ready);
+	live = queue->state == NVMET_RDMA_Q_LIVE;
+	spin_unlock_irqrestore(&queue->lock, flags);
+	nvmet_rdma_run_waiters(&ready, live);
 }
 
 /* Drop a command nvmet_req_init() accepted but that will never complete. */

@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NVMe over Fabrics RDMA target transport: a test-only fault mode that
- * mistreats I/O queue responses, so that a host's handling of a broken
- * controller can be exercised under live I/O.
+ * NVMe over Fabrics RDMA target transport: test-only fault modes that
+ * mistreat I/O queue responses, or answer before being asked when a
+ * queue connects, so that a host's handling of a broken controller can
+ * be exercised under live I/O and while it connects.
  *
  *   nvmet_rdma/fault   write "MODE COUNT" (MODE one of bogus-cid,
- *                      duplicate, error-status, short-response, drop) to
- *                      spoil the next COUNT responses on I/O queues, or
- *                      "off"; read the mode, what is left and what was
- *                      applied.  Root only, like the rest of debugfs.
+ *                      duplicate, error-status, short-response, drop,
+ *                      early-response, early-aen) to spoil the next COUNT
+ *                      responses on I/O queues, or to answer on the next
+ *                      COUNT queues established, or "off"; read the mode,
+ *                      what is left and what was applied.  Root only,
+ *                      like the rest of debugfs.
  *
- * Disarmed, the response path pays for one static branch.  Every fault
- * leaves the slot to be finished exactly once: by the completion of a
- * SEND carrying the slot's own send_cqe, or, for a dropped response, by
- * the release work, which frees what the command held once the QP is
- * drained.
+ * Disarmed, the response path and ESTABLISHED pay for one static branch
+ * each.  Every fault leaves the slot to be finished exactly once: by the
+ * completion of a SEND carrying the slot's own send_cqe, or, for a
+ * dropped response, by the release work, which frees what the command
+ * held once the QP is drained.  An early response has no slot: its own
+ * buffer and send queue credit go back when its SEND completes, which
+ * the drain before a queue is freed guarantees.
  */
 #include "nvmet_rdma.h"
 
@@ -30,7 +35,17 @@ enum nvmet_rdma_fault_mode {
 	NVMET_RDMA_FAULT_ERROR_STATUS,
 	NVMET_RDMA_FAULT_SHORT,
 	NVMET_RDMA_FAULT_DROP,
+	NVMET_RDMA_FAULT_EARLY_RSP,
+	NVMET_RDMA_FAULT_EARLY_AEN,
 	NVMET_RDMA_FAULT_NR,
+};
+
+/* Where a mode strikes; a mode is only spent where it strikes. */
+enum nvmet_rdma_fault_at {
+	NVMET_RDMA_FAULT_AT_NOWHERE,
+	NVMET_RDMA_FAULT_AT_IO_RSP,	/* a response on an I/O queue */
+	NVMET_RDMA_FAULT_AT_IO_UP,	/* an I/O queue established */
+	NVMET_RDMA_FAULT_AT_ADMIN_UP,	/* an admin queue established */
 };
 
 static const char * const nvmet_rdma_fault_names[NVMET_RDMA_FAULT_NR] = {
@@ -40,6 +55,26 @@ static const char * const nvmet_rdma_fault_names[NVMET_RDMA_FAULT_NR] = {
 	[NVMET_RDMA_FAULT_ERROR_STATUS]	= "error-status",
 	[NVMET_RDMA_FAULT_SHORT]	= "short-response",
 	[NVMET_RDMA_FAULT_DROP]		= "drop",
+	[NVMET_RDMA_FAULT_EARLY_RSP]	= "early-response",
+	[NVMET_RDMA_FAULT_EARLY_AEN]	= "early-aen",
+};
+
+static const u8 nvmet_rdma_fault_where[NVMET_RDMA_FAULT_NR] = {
+	[NVMET_RDMA_FAULT_NONE]		= NVMET_RDMA_FAULT_AT_NOWHERE,
+	[NVMET_RDMA_FAULT_BOGUS_CID]	= NVMET_RDMA_FAULT_AT_IO_RSP,
+	[NVMET_RDMA_FAULT_DUPLICATE]	= NVMET_RDMA_FAULT_AT_IO_RSP,
+	[NVMET_RDMA_FAULT_ERROR_STATUS]	= NVMET_RDMA_FAULT_AT_IO_RSP,
+	[NVMET_RDMA_FAULT_SHORT]	= NVMET_RDMA_FAULT_AT_IO_RSP,
+	[NVMET_RDMA_FAULT_DROP]		= NVMET_RDMA_FAULT_AT_IO_RSP,
+	[NVMET_RDMA_FAULT_EARLY_RSP]	= NVMET_RDMA_FAULT_AT_IO_UP,
+	[NVMET_RDMA_FAULT_EARLY_AEN]	= NVMET_RDMA_FAULT_AT_ADMIN_UP,
+};
+
+/* For the message that confirms an arming. */
+static const char * const nvmet_rdma_fault_what[] = {
+	[NVMET_RDMA_FAULT_AT_IO_RSP]	= "I/O queue responses get",
+	[NVMET_RDMA_FAULT_AT_IO_UP]	= "I/O queues established get",
+	[NVMET_RDMA_FAULT_AT_ADMIN_UP]	= "admin queues established get",
 };
 
 /*
@@ -60,7 +95,10 @@ static const char * const nvmet_rdma_fault_names[NVMET_RDMA_FAULT_NR] = {
 DEFINE_STATIC_KEY_FALSE(nvmet_rdma_fault_key);
 static atomic_t nvmet_rdma_fault_state;
 static atomic_t nvmet_rdma_fault_applied;
-/* Duplicates that found no send queue credit and went out once. */
+/*
+ * Duplicates that found no send queue credit and went out once, and
+ * early responses not sent (the queue closed first, no memory).
+ */
 static atomic_t nvmet_rdma_fault_skipped;
 /* Writers, and turning the static branch on and off. */
 static DEFINE_MUTEX(nvmet_rdma_fault_lock);
@@ -78,13 +116,17 @@ static void nvmet_rdma_fault_off_work(struct work_struct *work)
 
 static DECLARE_WORK(nvmet_rdma_fault_off, nvmet_rdma_fault_off_work);
 
-/* Spend one of the armed count; returns the mode, NONE when disarmed. */
-static int nvmet_rdma_fault_take(void)
+/*
+ * Spend one of the armed count if the armed mode strikes @at; returns the
+ * mode, NONE when disarmed or armed for somewhere else.
+ */
+static int nvmet_rdma_fault_take(enum nvmet_rdma_fault_at at)
 {
 	int v = atomic_read(&nvmet_rdma_fault_state);
 
 	do {
-		if (!(v & NVMET_RDMA_FAULT_LEFT_MASK))
+		if (!(v & NVMET_RDMA_FAULT_LEFT_MASK) ||
+		    nvmet_rdma_fault_where[v >> NVMET_RDMA_FAULT_MODE_SHIFT] != at)
 			return NVMET_RDMA_FAULT_NONE;
 	} while (!atomic_try_cmpxchg(&nvmet_rdma_fault_state, &v, v - 1));
 	if (!((v - 1) & NVMET_RDMA_FAULT_LEFT_MASK))
@@ -203,7 +245,7 @@ bool nvmet_rdma_fault_response(struct nvmet_rdma_slot *slot)
 	    req->cmd->common.opcode == nvme_fabrics_command)
 		return false;
 
-	switch (nvmet_rdma_fault_take()) {
+	switch (nvmet_rdma_fault_take(NVMET_RDMA_FAULT_AT_IO_RSP)) {
 	case NVMET_RDMA_FAULT_BOGUS_CID:
 		req->cqe->command_id |= NVMET_RDMA_FAULT_BOGUS_TAG;
 		break;
@@ -233,6 +275,130 @@ bool nvmet_rdma_fault_response(struct nvmet_rdma_slot *slot)
 	}
 	atomic_inc(&nvmet_rdma_fault_applied);
 	return false;
+}
+
+/*
+ * A completion the host never asked for, sent on a queue just
+ * established.  It belongs to no slot, so it brings its own CQE buffer,
+ * and takes one of the send queue credits that RDMA READ/WRITEs share
+ * (every slot has its SEND reserved, the drain WR the last entry).
+ */
+struct nvmet_rdma_fault_send {
+	struct nvme_completion	rsp;
+	struct ib_cqe		cqe;
+	struct nvmet_rdma_queue	*queue;
+	dma_addr_t		dma;
+};
+
+static void nvmet_rdma_fault_send_free(struct nvmet_rdma_fault_send *fs)
+{
+	if (fs->dma)
+		ib_dma_unmap_single(fs->queue->dev->ibdev, fs->dma,
+				    sizeof(fs->rsp), DMA_TO_DEVICE);
+	kfree(fs);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_FAULT_SEND, -1);
+}
+
+/*
+ * Success or flush, this is the last the queue sees of the SEND: the
+ * release work drains the QP before it frees the queue.
+ */
+static void nvmet_rdma_fault_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_fault_send *fs =
+		container_of(wc->wr_cqe, struct nvmet_rdma_fault_send, cqe);
+	struct nvmet_rdma_queue *queue = fs->queue;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS))
+		nvmet_rdma_wc_error(queue, wc, "early response SEND");
+	nvmet_rdma_fault_send_free(fs);
+	nvmet_rdma_put_credits(queue, 1);
+}
+
+/*
+ * Called from the ESTABLISHED handler while the static branch is on,
+ * before the queue is marked live: the early response goes out ahead of
+ * the answer to anything the host sent, its Connect included.  An I/O
+ * queue gets a success for a command_id whose tag no queue has, the
+ * admin queue one for the AEN command_id, as if an Asynchronous Event
+ * Request, which the host cannot have sent yet, reported a namespace
+ * change.
+ */
+void nvmet_rdma_fault_established(struct nvmet_rdma_queue *queue)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	struct nvmet_rdma_fault_send *fs;
+	struct ib_sge sge;
+	struct ib_send_wr wr = {
+		.sg_list	= &sge,
+		.num_sge	= 1,
+		.opcode		= IB_WR_SEND,
+		.send_flags	= IB_SEND_SIGNALED,
+	};
+	unsigned long flags;
+	u16 cid;
+	bool ok;
+	int mode;
+
+	mode = nvmet_rdma_fault_take(queue->qid ? NVMET_RDMA_FAULT_AT_IO_UP :
+				     NVMET_RDMA_FAULT_AT_ADMIN_UP);
+	if (mode == NVMET_RDMA_FAULT_NONE)
+		return;
+
+	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
+	if (!fs)
+		goto skipped;
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_FAULT_SEND, 1);
+	fs->queue = queue;
+	fs->cqe.done = nvmet_rdma_fault_send_done;
+	fs->rsp.sq_id = cpu_to_le16(queue->qid);
+	if (mode == NVMET_RDMA_FAULT_EARLY_AEN) {
+		cid = NVME_AQ_BLK_MQ_DEPTH;
+		fs->rsp.result.u32 = cpu_to_le32(NVME_AER_NOTICE |
+						 NVME_AER_NOTICE_NS_CHANGED << 8);
+	} else {
+		/* Before or after the host's Connect, it names nothing. */
+		cid = NVMET_RDMA_FAULT_BOGUS_TAG;
+	}
+	fs->rsp.command_id = cid;
+	fs->dma = ib_dma_map_single(ibdev, &fs->rsp, sizeof(fs->rsp),
+				    DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, fs->dma)) {
+		fs->dma = 0;
+		goto free;
+	}
+
+	/* A queue closed before it was established sends nothing. */
+	spin_lock_irqsave(&queue->lock, flags);
+	ok = queue->state == NVMET_RDMA_Q_CONNECTING && queue->rw_credits;
+	if (ok)
+		queue->rw_credits--;
+	spin_unlock_irqrestore(&queue->lock, flags);
+	if (!ok)
+		goto free;
+
+	sge.addr = fs->dma;
+	sge.length = sizeof(fs->rsp);
+	sge.lkey = queue->dev->pd->local_dma_lkey;
+	wr.wr_cqe = &fs->cqe;
+	if (ib_post_send(queue->qp, &wr, NULL)) {
+		pr_err_ratelimited("queue %d (qid %u): cannot post an early response, closing\n",
+				   queue->idx, queue->qid);
+		nvmet_rdma_queue_close(queue);
+		nvmet_rdma_fault_send_free(fs);
+		nvmet_rdma_put_credits(queue, 1);
+		goto skipped;
+	}
+	/* fs is the completion's now, and may be gone already. */
+	atomic_inc(&nvmet_rdma_fault_applied);
+	pr_info("queue %d (qid %u): %s: command_id %#x sent ahead of any answer\n",
+		queue->idx, queue->qid, nvmet_rdma_fault_names[mode], cid);
+	return;
+
+free:
+	nvmet_rdma_fault_send_free(fs);
+skipped:
+	atomic_inc(&nvmet_rdma_fault_skipped);
 }
 
 static int nvmet_rdma_fault_show(struct seq_file *m, void *unused)
@@ -282,7 +448,7 @@ static ssize_t nvmet_rdma_fault_write(struct file *file,
 		mode = match_string(nvmet_rdma_fault_names,
 				    NVMET_RDMA_FAULT_NR, name);
 		if (mode <= NVMET_RDMA_FAULT_NONE) {
-			pr_err("fault: unknown mode \"%s\": bogus-cid, duplicate, error-status, short-response or drop (%d)\n",
+			pr_err("fault: unknown mode \"%s\": bogus-cid, duplicate, error-status, short-response, drop, early-response or early-aen (%d)\n",
 			       name, -EINVAL);
 			return -EINVAL;
 		}
@@ -304,8 +470,9 @@ static ssize_t nvmet_rdma_fault_write(struct file *file,
 		static_branch_disable(&nvmet_rdma_fault_key);
 	mutex_unlock(&nvmet_rdma_fault_lock);
 	if (count)
-		pr_warn("fault: the next %u I/O queue responses get %s\n",
-			count, nvmet_rdma_fault_names[mode]);
+		pr_warn("fault: the next %u %s %s\n", count,
+			nvmet_rdma_fault_what[nvmet_rdma_fault_where[mode]],
+			nvmet_rdma_fault_names[mode]);
 	return len;
 }
 

@@ -961,6 +961,7 @@ static void nvmet_rdma_start_pending(struct work_struct *work)
 	struct nvmet_rdma_slot *slot;
 	unsigned long flags;
 
+	nvmet_rdma_fault_up(queue);
 	spin_lock_irqsave(&queue->lock, flags);
 	while (queue->state == NVMET_RDMA_Q_LIVE &&
 	       !list_empty(&queue->pending)) {

@@ -27,6 +27,7 @@ static const char * const nvmet_rdma_obj_names[NVMET_RDMA_OBJ_NR] = {
 	[NVMET_RDMA_OBJ_QUEUE]		= "queues",
 	[NVMET_RDMA_OBJ_SLOT]		= "slots",
 	[NVMET_RDMA_OBJ_SRQ]		= "srqs",
+	[NVMET_RDMA_OBJ_FAULT_SEND]	= "fault_sends",
 };
 
 static const char * const nvmet_rdma_gstat_names[NVMET_RDMA_GS_NR] = {
