@@ -961,7 +961,6 @@ static void nvmet_rdma_start_pending(struct work_struct *work)
 	struct nvmet_rdma_slot *slot;
 	unsigned long flags;
 
-	nvmet_rdma_fault_up(queue);
 	spin_lock_irqsave(&queue->lock, flags);
 	while (queue->state == NVMET_RDMA_Q_LIVE &&
 	       !list_empty(&queue->pending)) {
@@ -980,6 +979,7 @@ void nvmet_rdma_queue_established(struct nvmet_rdma_queue *queue)
 	unsigned long flags;
 	bool pending;
 
+	nvmet_rdma_fault_up(queue);
 	spin_lock_irqsave(&queue->lock, flags);
 	if (queue->state == NVMET_RDMA_Q_CONNECTING) {
 		WRITE_ONCE(queue->state, NVMET_RDMA_Q_LIVE);
