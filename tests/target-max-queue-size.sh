@@ -2,7 +2,8 @@
 # The max_queue_size module parameter bounds I/O queues: nvmet core
 # reports it in CAP.MQES, the in-tree host sizes its I/O queues down to
 # it, and our I/O queues are created with that many receive slots.
-# Values outside 16..1024 are refused, with a message naming them.
+# Values outside 32..1024 are refused, with a message naming them: 6.1
+# nvmet core checks the admin queue's 32 entries against MQES too.
 # topology: one
 # transport: rdma
 # impl: intree/ours
@@ -13,10 +14,10 @@ nqn=nqn.2024-01.io.nvmeof-rdma:max-queue-size
 boot
 check target 'modprobe nvmet && modprobe nvmet-rdma max_queue_size=32'
 assert_module target ours nvmet_rdma
-expect_fail target 'echo 8 > /sys/module/nvmet_rdma/parameters/max_queue_size'
-check target "dmesg | grep -qF 'nvmet-rdma: max_queue_size 8 refused: must be 16-1024 (-22)'"
+expect_fail target 'echo 31 > /sys/module/nvmet_rdma/parameters/max_queue_size'
+check target "dmesg | grep -qF 'nvmet-rdma: max_queue_size 31 refused: must be 32-1024 (-22)'"
 expect_fail target 'echo 4096 > /sys/module/nvmet_rdma/parameters/max_queue_size'
-check target "dmesg | grep -qF 'nvmet-rdma: max_queue_size 4096 refused: must be 16-1024 (-22)'"
+check target "dmesg | grep -qF 'nvmet-rdma: max_queue_size 4096 refused: must be 32-1024 (-22)'"
 check target '[ "$(cat /sys/module/nvmet_rdma/parameters/max_queue_size)" = 32 ]'
 check target target_simple "$nqn"
 check host host_connect "$nqn" --queue-size=128

@@ -7,8 +7,12 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
-/* The smallest I/O queue worth offering; nvmet core allows up to 1024. */
-#define NVMET_RDMA_QUEUE_SIZE_MIN	16
+/*
+ * 6.1 nvmet core checks every queue's Connect SQSIZE against MQES, the
+ * admin queue's too, and hosts ask for NVME_AQ_DEPTH there: any smaller
+ * maximum would refuse every controller.  nvmet core allows up to 1024.
+ */
+#define NVMET_RDMA_QUEUE_SIZE_MIN	NVME_AQ_DEPTH
 
 unsigned int nvmet_rdma_max_queue_size = 256;
 
@@ -34,7 +38,7 @@ static const struct kernel_param_ops nvmet_rdma_queue_size_ops = {
 module_param_cb(max_queue_size, &nvmet_rdma_queue_size_ops,
 		&nvmet_rdma_max_queue_size, 0644);
 MODULE_PARM_DESC(max_queue_size,
-		 "largest I/O queue a host may create, 16-1024 (default 256); applies to new controllers and connections");
+		 "largest I/O queue a host may create, 32-1024 (default 256); applies to new controllers and connections");
 
 bool nvmet_rdma_use_srq;
 module_param_named(use_srq, nvmet_rdma_use_srq, bool, 0444);
