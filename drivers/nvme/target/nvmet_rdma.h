@@ -316,6 +316,7 @@ int nvmet_rdma_cm_handler(struct rdma_cm_id *cm_id,
 struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev);
 void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev);
 void nvmet_rdma_dev_drain(struct ib_device *ibdev);
+bool nvmet_rdma_dev_usable(struct ib_device *ibdev);
 struct nvmet_rdma_queue *
 nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 			struct nvmet_port *nport,

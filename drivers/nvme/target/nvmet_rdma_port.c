@@ -178,6 +178,7 @@ static int nvmet_rdma_pi_refuse(struct nvmet_rdma_port *port)
 
 int nvmet_rdma_add_port(struct nvmet_port *nport)
 {
+	int old_inline_size = nport->inline_data_size;
 	struct nvmet_rdma_port *port;
 	const char *step = "listen";
 	int ret;
@@ -217,10 +218,17 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 		       nvmet_rdma_port_id(port), step, &port->addr, ret);
 	else if (nport->pi_enable)
 		ret = nvmet_rdma_pi_refuse(port);
-	if (ret)
+	if (ret) {
+		port->stopping = true;
 		nvmet_rdma_unlisten(port);
+	}
 	mutex_unlock(&port->lock);
 	if (ret) {
+		/*
+		 * The listener may have lost its device or address while it
+		 * existed, arming the relisten work on this port.
+		 */
+		cancel_delayed_work_sync(&port->relisten_work);
 		/*
 		 * A host may have connected in the moment the listener
 		 * existed.  A port that failed to enable is never removed,
@@ -228,6 +236,8 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 		 * nvmet_port it points at is freed.
 		 */
 		nvmet_rdma_close_queues(nport, NULL, NULL);
+		/* What configfs shows must be what the user set. */
+		nport->inline_data_size = old_inline_size;
 		goto free;
 	}
 
@@ -290,9 +300,29 @@ void nvmet_rdma_disc_traddr(struct nvmet_req *req, struct nvmet_port *nport,
 		memcpy(traddr, nport->disc_addr.traddr, NVMF_TRADDR_SIZE);
 }
 
+static struct ib_client nvmet_rdma_ib_client;
+
+/*
+ * Whether queues may be created on @ibdev: from our client's add until
+ * its remove.  The per-device object cannot say so alone, as it only
+ * exists while queues use it, and rdma_cm, removed after us, still
+ * delivers connect requests to a wildcard port's listener on the device.
+ * Called under nvmet_rdma_lock, which the remove takes to clear it.
+ */
+bool nvmet_rdma_dev_usable(struct ib_device *ibdev)
+{
+	lockdep_assert_held(&nvmet_rdma_lock);
+	return ib_get_client_data(ibdev, &nvmet_rdma_ib_client);
+}
+
 static int nvmet_rdma_add_one(struct ib_device *ibdev)
 {
 	struct nvmet_rdma_port *port;
+
+	/* Any non-NULL value marks it; the device is all there is to say. */
+	mutex_lock(&nvmet_rdma_lock);
+	ib_set_client_data(ibdev, &nvmet_rdma_ib_client, ibdev);
+	mutex_unlock(&nvmet_rdma_lock);
 
 	/* A port waiting for its address may find it on this device. */
 	mutex_lock(&nvmet_rdma_ports_lock);
@@ -306,6 +336,10 @@ static int nvmet_rdma_add_one(struct ib_device *ibdev)
 static void nvmet_rdma_remove_one(struct ib_device *ibdev, void *client_data)
 {
 	struct nvmet_rdma_port *port;
+
+	mutex_lock(&nvmet_rdma_lock);
+	ib_set_client_data(ibdev, &nvmet_rdma_ib_client, NULL);
+	mutex_unlock(&nvmet_rdma_lock);
 
 	/*
 	 * A listener bound to the device would hold it; drop it and try to

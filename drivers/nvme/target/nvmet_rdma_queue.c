@@ -310,6 +310,10 @@ struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
 			kref_get(&dev->ref);
 		goto out;
 	}
+	if (!nvmet_rdma_dev_usable(ibdev)) {
+		dev = ERR_PTR(-ENODEV);
+		goto out;
+	}
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev) {
