@@ -325,7 +325,7 @@ static u16 nvmet_rdma_map_keyed(struct nvmet_rdma_slot *slot,
 	if (ret > queue->rw_budget) {
 		pr_err_ratelimited("queue %d: %u bytes need %d work requests, the send queue has %u\n",
 				   queue->idx, len, ret, queue->rw_budget);
-		return NVME_SC_INTERNAL;
+		return NVME_SC_INTERNAL | NVME_STATUS_DNR;
 	}
 	slot->rw_wrs = ret;
 	return 0;
