@@ -334,7 +334,7 @@ int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 
 	ret = nrh_configure_admin_queue(ctrl, new);
 	if (ret)
-		return ret;
+		goto out_unquiesce;
 
 	if (nctrl->icdoff) {
 		dev_err(nctrl->device,
@@ -387,6 +387,7 @@ out_io:
 	nrh_teardown_io_queues(ctrl, new);
 out_admin:
 	nrh_teardown_admin_queue(ctrl, new);
+out_unquiesce:
 	if (!new) {
 		/*
 		 * Until the next attempt, let queued requests see a queue

@@ -193,6 +193,12 @@ void nrh_reset_work(struct work_struct *work)
 
 	nvme_stop_ctrl(nctrl);
 	nrh_teardown_ctrl(ctrl, false);
+	/*
+	 * As after recovery: queued requests requeue or fail over while
+	 * the setup runs, and a delete that overtook us can drain them.
+	 */
+	nvme_start_queues(nctrl);
+	nvme_start_admin_queue(nctrl);
 
 	if (!nvme_change_ctrl_state(nctrl, NVME_CTRL_CONNECTING)) {
 		WARN_ON_ONCE(nctrl->state != NVME_CTRL_DELETING &&
