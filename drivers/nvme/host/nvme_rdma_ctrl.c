@@ -305,6 +305,12 @@ static int nrh_negotiate_depth(struct nrh_ctrl *ctrl, bool new)
 		dev_err(nctrl->device,
 			"controller now allows queue depth %u, less than the %u in use\n",
 			depth, in_use);
+		/*
+		 * nvme-core capped sqsize at this MQES; undo it, or every
+		 * later attempt stays capped even once the controller
+		 * allows the depth again.
+		 */
+		nctrl->sqsize = in_use - 1;
 		return -EINVAL;
 	}
 	nctrl->sqsize = keep - 1;
