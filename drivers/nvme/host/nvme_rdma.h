@@ -279,6 +279,7 @@ void nrh_debugfs_exit(void);
 /* nvme_rdma_recovery.c */
 bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why);
 void nrh_queue_error(struct nrh_queue *q, const char *why);
+bool nrh_queue_broken(struct nrh_queue *q, const char *why);
 void nrh_err_work(struct work_struct *work);
 void nrh_reconnect_work(struct work_struct *work);
 void nrh_reset_work(struct work_struct *work);

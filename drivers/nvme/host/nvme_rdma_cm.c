@@ -48,7 +48,12 @@ static void nrh_cm_lost(struct nrh_queue *q, struct rdma_cm_event *ev)
 		return;
 	dev_info(q->ctrl->ctrl.device, "queue %u: %s\n", q->qid,
 		 rdma_event_msg(ev->event));
-	nrh_error_recovery(q->ctrl, rdma_event_msg(ev->event));
+	/*
+	 * While connecting, the commands may well go on completing (a
+	 * device being removed works until it is gone): only the mark
+	 * keeps the setup from going LIVE on a connection that is lost.
+	 */
+	nrh_queue_broken(q, rdma_event_msg(ev->event));
 }
 
 int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)

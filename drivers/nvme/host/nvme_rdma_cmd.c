@@ -26,6 +26,12 @@ bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
 {
 	if (likely(wc->status == IB_WC_SUCCESS))
 		return false;
+	/*
+	 * A stopped queue flushes its work, and its teardown owns the
+	 * requests: an abort now would rearm timeouts already synced.
+	 */
+	if (!test_bit(NRH_Q_ACTIVE, &q->flags))
+		return true;
 	/* Flushes are how a stopped queue returns its work: not news. */
 	if (wc->status != IB_WC_WR_FLUSH_ERR) {
 		nrh_stat_inc(q, NRH_STAT_WC_ERR);
@@ -346,6 +352,9 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 	bool live = test_bit(NRH_Q_LIVE, &q->flags);
 	blk_status_t sts;
 	int nr_sge, ret;
+	u8 opcode, kind;
+	u32 bytes;
+	u16 cid;
 
 	if (!nvme_check_ready(&q->ctrl->ctrl, rq, live))
 		return nvme_fail_nonready_command(&q->ctrl->ctrl, rq);
@@ -370,6 +379,12 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 	ret = nrh_map_data(q, req, rq, &nr_sge);
 	if (unlikely(ret))
 		goto out_err;
+	/* Once posted, the request may complete and be reused at once. */
+	cid = req->cmd.common.command_id;
+	opcode = req->cmd.common.opcode;
+	kind = req->mr ? NRH_DATA_KEYED :
+	       nr_sge > 1 ? NRH_DATA_INLINE : NRH_DATA_NONE;
+	bytes = blk_rq_payload_bytes(rq);
 	ret = nrh_post_capsule(q, &req->cmd, rq->tag, req->sge, nr_sge,
 			       &req->send_cqe,
 			       req->mr ? &req->reg_wr.wr : NULL);
@@ -382,17 +397,13 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 		dev_err_ratelimited(q->ctrl->ctrl.device,
 				    "queue %u: posting command: %d\n", q->qid,
 				    ret);
-		nrh_error_recovery(q->ctrl, "command post");
+		nrh_queue_broken(q, "command post");
 		nrh_unmap_data(req, rq);
 		goto out_err;
 	}
 	nrh_stat_inc(q, NRH_STAT_CMDS);
-	trace_nvme_rdma_cmd_post(q->ctrl->ctrl.instance, q->qid,
-				 req->cmd.common.command_id,
-				 req->cmd.common.opcode,
-				 req->mr ? NRH_DATA_KEYED :
-				 nr_sge > 1 ? NRH_DATA_INLINE : NRH_DATA_NONE,
-				 blk_rq_payload_bytes(rq));
+	trace_nvme_rdma_cmd_post(q->ctrl->ctrl.instance, q->qid, cid, opcode,
+				 kind, bytes);
 	return BLK_STS_OK;
 
 out_err:
@@ -429,35 +440,19 @@ static enum blk_eh_timer_return nrh_timeout(struct request *rq)
 		 test_bit(NRH_R_ABORTED, &req->flags) ?
 		 "failed: the queue broke" : "timed out");
 
-	if (ctrl->ctrl.state == NVME_CTRL_LIVE) {
-		/* Recovery stops the queues and cancels this request. */
-		nrh_error_recovery(ctrl, "command timeout");
+	/* Recovery of a live controller stops the queues and cancels it. */
+	if (nrh_queue_broken(q, "command timeout"))
 		return BLK_EH_RESET_TIMER;
-	}
-	/*
-	 * The queue is about to be stopped: mark it first so that a setup
-	 * in progress does not make the controller LIVE on it, then look
-	 * at the state again (the protocol of nrh_queue_error()).
-	 */
-	set_bit(NRH_Q_BROKEN, &q->flags);
-	/* Pairs with the barrier in nrh_setup_ctrl(). */
-	smp_mb__after_atomic();
-	if (READ_ONCE(ctrl->ctrl.state) == NVME_CTRL_LIVE) {
-		nrh_error_recovery(ctrl, "command timeout");
-		return BLK_EH_RESET_TIMER;
-	}
 
 	/*
 	 * Connecting, resetting or deleting: setup or teardown is waiting
 	 * for this very command (Connect, a property access, Identify), so
 	 * nobody else will cancel it. Quench the queue so no completion
-	 * races with ours, then fail it.
+	 * races with ours, then fail it, unless its response won the race
+	 * and it completed, or even ended, before the queue stopped.
 	 */
 	nrh_queue_stop(q);
-	if (!blk_mq_request_completed(rq)) {
-		nvme_req(rq)->status = NVME_SC_HOST_ABORTED_CMD;
-		blk_mq_complete_request(rq);
-	}
+	nvmf_complete_timed_out_request(rq);
 	return BLK_EH_DONE;
 }
 

@@ -217,7 +217,7 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 	nr_started = min(nctrl->tagset->nr_hw_queues + 1, nctrl->queue_count);
 	ret = nrh_start_io_queues(ctrl, 1, nr_started);
 	if (ret)
-		goto out_cancel;
+		goto out_quiesce;
 
 	if (!new) {
 		nvme_start_freeze(nctrl);
@@ -244,7 +244,6 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 out_quiesce:
 	nvme_stop_queues(nctrl);
 	nvme_sync_io_queues(nctrl);
-out_cancel:
 	nrh_stop_io_queues(ctrl);
 	nvme_cancel_tagset(nctrl);
 	if (new)

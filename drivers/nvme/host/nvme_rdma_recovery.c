@@ -29,6 +29,26 @@ bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
 	return true;
 }
 
+/*
+ * A queue is unusable, seen from a context that must not walk the tag
+ * sets (a CM event handler, submission, the timeout handler): recover a
+ * live controller, or keep a setup in progress from making it LIVE on the
+ * queue, with the marking protocol of nrh_queue_error().  True when this
+ * call started recovery, which then owns the queue's requests.
+ */
+bool nrh_queue_broken(struct nrh_queue *q, const char *why)
+{
+	struct nrh_ctrl *ctrl = q->ctrl;
+
+	if (nrh_error_recovery(ctrl, why))
+		return true;
+	set_bit(NRH_Q_BROKEN, &q->flags);
+	/* Pairs with the barrier in nrh_setup_ctrl(). */
+	smp_mb__after_atomic();
+	return READ_ONCE(ctrl->ctrl.state) == NVME_CTRL_LIVE &&
+	       nrh_error_recovery(ctrl, why);
+}
+
 static bool nrh_abort_queue_rq(struct request *rq, void *data)
 {
 	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
