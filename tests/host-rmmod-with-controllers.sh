@@ -30,10 +30,13 @@ check host '
 if [ "$(cat /sys/module/nvme_core/parameters/multipath)" != Y ]; then
 	# The debug kernel boots with multipath=N: fio holds our module
 	# through the namespace, so rmmod must be refused, changing nothing.
+	# fio may need more than the 5 s of load_start to open it there.
+	wait_for 60 sh -c "[ \$(cat /sys/module/nvme_rdma/refcnt) -gt 0 ]"
 	if rmmod nvme_rdma 2> /tmp/rmmod.err; then
 		echo "rmmod succeeded while fio held a namespace"; exit 1
 	fi
-	grep -q "in use" /tmp/rmmod.err || { cat /tmp/rmmod.err; exit 1; }
+	# kmod says "in use", busybox passes on EWOULDBLOCK.
+	grep -qE "in use|temporarily unavailable" /tmp/rmmod.err || { cat /tmp/rmmod.err; exit 1; }
 	ctrl_state '"$nqn"' live
 	for p in /proc/[0-9]*; do
 		[ "$(cat $p/comm 2>/dev/null)" = fio ] || continue
