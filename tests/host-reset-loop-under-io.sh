@@ -26,12 +26,8 @@ for i in $(seq 20); do
 done
 echo "20 resets done"
 # fio stops on SIGINT, still writing its report (with any verify error),
-# and exits 128+; busybox has no pkill.  A fio process may be gone by the
-# time its turn comes (its workers exit with the main one): not an error.
-for p in /proc/[0-9]*; do
-	[ "$(cat $p/comm 2>/dev/null)" = fio ] || continue
-	kill -INT ${p#/proc/} 2>/dev/null || true
-done
+# and exits 128+.
+fio_signal INT
 exit 0
 '
 on_wait host "$fio" 300 || fail "fio failed under resets"

@@ -38,10 +38,7 @@ if [ "$(cat /sys/module/nvme_core/parameters/multipath)" != Y ]; then
 	# kmod says "in use", busybox passes on EWOULDBLOCK.
 	grep -qE "in use|temporarily unavailable" /tmp/rmmod.err || { cat /tmp/rmmod.err; exit 1; }
 	ctrl_state '"$nqn"' live
-	for p in /proc/[0-9]*; do
-		[ "$(cat $p/comm 2>/dev/null)" = fio ] || continue
-		kill ${p#/proc/} 2>/dev/null || true
-	done
+	fio_signal TERM
 	wait_for 30 sh -c "! pidof fio"
 fi
 timeout 60 rmmod nvme_rdma || { echo "rmmod failed or hung (rc $?)"; exit 1; }

@@ -268,6 +268,17 @@ fio_load() {
 		--rw=randrw --bs=4k --iodepth=16 --time_based --runtime=600 "$@"
 }
 
+# fio_signal SIGNAL: send SIGNAL to every fio process; busybox has no
+# pkill.  A fio process may be gone by the time its turn comes (its
+# workers exit with the main one): not an error.
+fio_signal() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = fio ] || continue
+		kill "-$1" "${p#/proc/}" 2>/dev/null || true
+	done
+}
+
 # fio_verify_many DEV... [-- fio options...]: fio_verify on every DEV at
 # once, with the same options; fails if any of them fails.
 fio_verify_many() {
