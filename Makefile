@@ -18,7 +18,9 @@
 #
 # Variables: KVER, KDIR, KSRC (kernel tree to take the private headers
 # from instead of the Debian source package), TESTS (passed to check),
-# QUICK=1 (bench), INSTALL_MOD_PATH (staging root for install).
+# QUICK=1 (bench), INSTALL_MOD_PATH (staging root for install),
+# FAULT_INJECTION=1 (build the test-only fault modes and error-injection
+# points into the modules; check and check-debug set it, nothing else does).
 
 KVER ?= 6.1.0-56-amd64
 KDIR ?= /lib/modules/$(KVER)/build
@@ -40,8 +42,11 @@ NVMEOF_RDMA_VERSION := $(VERSION)$(if $(SCMVERSION),-$(SCMVERSION))
 # lack; kbuild would then print a "Skipping BTF" line per module.
 KBUILD_BTF := $(if $(wildcard $(KDIR)/vmlinux),,CONFIG_DEBUG_INFO_BTF_MODULES=)
 
-KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_BTF) \
-	  NVMEOF_RDMA_VERSION=$(NVMEOF_RDMA_VERSION)
+# Recursively expanded: check sets FAULT_INJECTION for its prerequisites.
+FAULT_INJECTION ?=
+KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_BTF) \
+	 NVMEOF_RDMA_VERSION=$(NVMEOF_RDMA_VERSION) \
+	 NVMEOF_RDMA_FAULT_INJECTION=$(FAULT_INJECTION)
 
 DKMS_SRC := /usr/src/nvmeof-rdma-$(VERSION)
 # DKMS builds in its own copy: hand it sources only, as a clone has them.
@@ -117,6 +122,9 @@ demo: deps all
 # when the machine has none, its build starts now, in the background and
 # niced, so that it overlaps the other tests (the runner runs the tests
 # pinned to the debug kernel last; they wait for the build on its lock).
+# The tests drive the fault modes: build them in (a plain make leaves them out).
+check check-debug debug-modules: FAULT_INJECTION = 1
+
 check: deps all tools
 	@if [ -z '$(TESTS)' ] && ! scripts/debug-kernel.sh dir > /dev/null 2>&1; then \
 		mkdir -p build; \
@@ -140,7 +148,8 @@ debug-modules: debug-kernel
 	tar -cf - $(DKMS_EXCLUDES) --exclude=./tests . | tar -xf - -C $(DEBUG_MOD_DIR); \
 	echo '$(SCMVERSION)' > $(DEBUG_MOD_DIR)/.scmversion; \
 	$(MAKE) --no-print-directory -C $(DEBUG_MOD_DIR) KDIR=$$dir/linux \
-		KVER=$$(cat $$dir/kernelrelease) KSRC=$$dir/linux all
+		KVER=$$(cat $$dir/kernelrelease) KSRC=$$dir/linux \
+		FAULT_INJECTION=$(FAULT_INJECTION) all
 
 check-debug: deps debug-modules tools
 	KVER=$(KVER) TESTS='$(TESTS)' KERNEL=debug scripts/run-tests.sh
