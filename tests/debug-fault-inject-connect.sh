@@ -7,8 +7,8 @@
 # fail or, for an allocation whose loss is tolerated (debugfs), work.
 # (2) With injection off, a connect carries crc32c-verified data and
 # lockdep is still on.  (3) fail_function fails, one at a time, the admin
-# queue's and the first I/O queue's call of nrh_queue_alloc,
-# nrh_mrs_alloc, nrh_cm_resolve and nrh_cm_connect (the functions our host
+# queue's and the first I/O queue's call of nvme_rdma_queue_alloc,
+# nvme_rdma_mrs_alloc, nvme_rdma_cm_resolve and nvme_rdma_cm_connect (the functions our host
 # marks ALLOW_ERROR_INJECTION): nvme connect must fail.  After each
 # attempt no controller may be left and our target must have released
 # every queue and slot; the harness's teardown (modules unload), kmemleak
@@ -52,7 +52,7 @@ verify_uninjected "$nqn" "$g"
 check host 'grep -q "debug_locks: *1" /proc/lockdep_stats || { echo "lockdep turned itself off"; exit 1; }'
 
 progress "fail_function on our setup steps"
-for f in nrh_queue_alloc nrh_mrs_alloc nrh_cm_resolve nrh_cm_connect; do
+for f in nvme_rdma_queue_alloc nvme_rdma_mrs_alloc nvme_rdma_cm_resolve nvme_rdma_cm_connect; do
 	for nth in 1 2; do
 		progress "fail_function: $f, call $nth"
 		check host "$g; fei_connect $f $nth"

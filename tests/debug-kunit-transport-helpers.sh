@@ -28,7 +28,8 @@ kunit_build() {
 	shift
 	mkdir -p "$dir/include"
 	cp "$VM_ROOT"/tests/kunit/{Kbuild,nvmeof_rdma_kunit.c} "$dir/"
-	cp "$VM_ROOT"/include/*.h "$dir/include/"
+	cp "$VM_ROOT"/include/*.h "$VM_ROOT"/drivers/nvme/host/nvme_rdma_calc.h \
+		"$dir/include/"
 	make -C "$DEBUG_KERNEL_DIR/linux" M="$dir" W=1 "$@" modules > "$dir.log" 2>&1 ||
 		fail "building nvmeof_rdma_kunit.ko failed (see $dir.log)"
 }

@@ -28,7 +28,7 @@ for svc in 4420 4421; do
 	done
 	progress "port $svc: data paths"
 	check host '
-stats=$(ls -d /sys/kernel/debug/nvme-rdma/nvme* | head -n 1)/stats
+stats=$(ls -d /sys/kernel/debug/nvme_rdma/nvme* | head -n 1)/stats
 cat $stats
 sum() { awk -v k=$1 '"'"'{ for (i = 1; i < NF; i++) if ($i == k) n += $(i + 1) } END { print n + 0 }'"'"' $stats; }
 echo "inline $(sum inline_writes) keyed $(sum keyed) remote_inv $(sum remote_inv) local_inv $(sum local_inv) bad $(sum bad_responses)"

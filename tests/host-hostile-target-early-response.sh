@@ -28,7 +28,7 @@ early_rsp='queue 1: response for command_id 0xfff before any command was sent'
 early_aen='async event completion \(command_id 0x1f\) while not live, ignored'
 
 # bad_responses of queue 1 of our host's controller of $nqn.
-bad_rsp='awk '\''$1 == "queue" && $2 == "1:" { for (i = 3; i < NF; i += 2) if ($i == "bad_responses") print $(i + 1) }'\'' /sys/kernel/debug/nvme-rdma/$(host_ctrls '"$nqn"')/stats'
+bad_rsp='awk '\''$1 == "queue" && $2 == "1:" { for (i = 3; i < NF; i += 2) if ($i == "bad_responses") print $(i + 1) }'\'' /sys/kernel/debug/nvme_rdma/$(host_ctrls '"$nqn"')/stats'
 
 verify() {
 	progress "$1: fresh verify pass"

@@ -16,7 +16,7 @@ assert_module host ours nvme_rdma
 progress "fio verify"
 check host 'FIO_SIZE=8M fio_verify $(host_ns '"$nqn"') --rw=randrw --bsrange=4k-128k --iodepth=16'
 check host '
-stats=$(ls -d /sys/kernel/debug/nvme-rdma/nvme* | head -n 1)/stats
+stats=$(ls -d /sys/kernel/debug/nvme_rdma/nvme* | head -n 1)/stats
 cat $stats
 sum() { awk -v k=$1 '"'"'{ for (i = 1; i < NF; i++) if ($i == k) n += $(i + 1) } END { print n + 0 }'"'"' $stats; }
 [ $(sum local_inv) -gt 0 ] && [ $(sum local_inv) = $(sum keyed) ] && [ $(sum remote_inv) = 0 ] &&

@@ -26,7 +26,7 @@ fio --name=poll --filename=$dev --direct=1 --ioengine=io_uring --hipri=1 --iodep
 progress "plain fio verify on read and write queues"
 check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randrw --bsrange=4k-64k --iodepth=8'
 check host '
-stats=$(ls -d /sys/kernel/debug/nvme-rdma/nvme* | head -n 1)/stats
+stats=$(ls -d /sys/kernel/debug/nvme_rdma/nvme* | head -n 1)/stats
 cat $stats
 # The poll queue must have carried the polled writes and reads, 2 x 1024.
 for q in 1 2 3; do

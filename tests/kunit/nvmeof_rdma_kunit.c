@@ -14,7 +14,7 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 
-#include "nvmeof_rdma_calc.h"
+#include "nvme_rdma_calc.h"
 #include "nvmeof_rdma_proto.h"
 
 #ifdef NVMEOF_RDMA_KUNIT_FORCE_FAILURE
@@ -332,33 +332,33 @@ static struct kunit_suite sgl_suite = {
 static void depth_limit(struct kunit *test)
 {
 	/* Nothing to clamp. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(128, 256, 0), 128);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(128, 256, 0), 128);
 	/* This host's maximum. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(1024, 256, 0), 256);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(1024, 256, 0), 256);
 	/* MAXCMD below the queue size, then below the host's maximum. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(128, 256, 64), 64);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(1024, 256, 100), 100);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(128, 256, 64), 64);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(1024, 256, 100), 100);
 	/* MAXCMD above what is used anyway changes nothing. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(128, 256, 1024), 128);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(1024, 256, 512), 256);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(128, 256, 1024), 128);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(1024, 256, 512), 256);
 	/* Equal values are limits, not violations. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(256, 256, 256), 256);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(2, 256, 0), 2);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_limit(65536, 256, 0xffff),
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(256, 256, 256), 256);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(2, 256, 0), 2);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_limit(65536, 256, 0xffff),
 			256);
 }
 
 static void depth_keep(struct kunit *test)
 {
 	/* A new controller has no tag set: whatever is allowed. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_keep(128, 0), 128);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_keep(128, 0), 128);
 	/* A reconnect keeps the tag set's depth if still allowed... */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_keep(128, 128), 128);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_keep(256, 128), 128);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_keep(128, 128), 128);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_keep(256, 128), 128);
 	/* ...and is refused when the controller now allows less. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_depth_keep(127, 128), 0);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_keep(127, 128), 0);
 	KUNIT_EXPECT_EQ(test,
-			nvmeof_rdma_depth_keep(nvmeof_rdma_depth_limit(1024, 256,
+			nvme_rdma_depth_keep(nvme_rdma_depth_limit(1024, 256,
 								       32),
 					       64),
 			0);
@@ -382,18 +382,18 @@ static void lat_bucket_bounds(struct kunit *test)
 	const unsigned int nr = 24;
 	unsigned int b;
 
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(0, nr), 0);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(0, nr), 0);
 	/* Bucket b >= 1 holds [2^(b-1), 2^b) us. */
 	for (b = 1; b < nr - 1; b++) {
 		u64 lo = 1ULL << (b - 1), hi = (1ULL << b) - 1;
 
-		KUNIT_EXPECT_EQ_MSG(test, nvmeof_rdma_lat_bucket(lo, nr), b,
+		KUNIT_EXPECT_EQ_MSG(test, nvme_rdma_lat_bucket(lo, nr), b,
 				    "%llu us", lo);
-		KUNIT_EXPECT_EQ_MSG(test, nvmeof_rdma_lat_bucket(hi, nr), b,
+		KUNIT_EXPECT_EQ_MSG(test, nvme_rdma_lat_bucket(hi, nr), b,
 				    "%llu us", hi);
 	}
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(3, nr), 2);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(1000, nr), 10);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(3, nr), 2);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(1000, nr), 10);
 }
 
 static void lat_bucket_clamp(struct kunit *test)
@@ -401,15 +401,15 @@ static void lat_bucket_clamp(struct kunit *test)
 	const unsigned int nr = 24;
 
 	/* The last bucket is open-ended: 2^22 us (4.2 s) and beyond. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(1ULL << (nr - 2), nr),
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(1ULL << (nr - 2), nr),
 			nr - 1);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(1ULL << (nr - 1), nr),
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(1ULL << (nr - 1), nr),
 			nr - 1);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(1ULL << 40, nr), nr - 1);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(U64_MAX, nr), nr - 1);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(1ULL << 40, nr), nr - 1);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(U64_MAX, nr), nr - 1);
 	/* A single bucket takes everything. */
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(0, 1), 0);
-	KUNIT_EXPECT_EQ(test, nvmeof_rdma_lat_bucket(U64_MAX, 1), 0);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(0, 1), 0);
+	KUNIT_EXPECT_EQ(test, nvme_rdma_lat_bucket(U64_MAX, 1), 0);
 }
 
 /* Fails only in the FORCE_FAILURE build: the harness must report it. */

@@ -7,14 +7,14 @@
  *
  * Object model (see Documentation/host.md):
  *
- *   nrh_ctrl   one per "nvme connect"; embeds the nvme_ctrl that nvme-core
+ *   nvme_rdma_ctrl   one per "nvme connect"; embeds the nvme_ctrl that nvme-core
  *              drives, owns the admin and I/O tag sets and an array of
  *              queues sized for the most queues it can ever use.
- *   nrh_queue  one RDMA connection (cm_id + QP + CQ + PD). Everything the
+ *   nvme_rdma_queue  one RDMA connection (cm_id + QP + CQ + PD). Everything the
  *              hardware touches is owned by the queue and lives exactly as
  *              long as the connection: the command capsules, the response
  *              buffers and one fast-registration MR per tag.
- *   nrh_req    blk-mq payload of a request. It holds the nvme_command that
+ *   nvme_rdma_req    blk-mq payload of a request. It holds the nvme_command that
  *              nvme-core builds, the scatterlist and the completion state;
  *              it is copied into the queue's capsule slot of its tag on
  *              submission, so the tag sets survive reconnects to a
@@ -45,7 +45,7 @@
  * Each entry costs three send WRs (REG_MR, SEND, LOCAL_INV), one receive
  * buffer and one MR, so this bounds per-queue memory too.
  */
-#define NRH_MAX_QUEUE_DEPTH	256
+#define NVME_RDMA_MAX_QUEUE_DEPTH	256
 
 /*
  * Largest transfer in 4 KiB pages. The block layer splits anything bigger.
@@ -53,65 +53,65 @@
  * not start on a page boundary. 128 pages = 512 KiB per command keeps the
  * preallocated scatterlist of every request at 4 KiB.
  */
-#define NRH_MAX_PAGES		128
+#define NVME_RDMA_MAX_PAGES		128
 
 /* Scatter entries we put after the capsule in one SEND for in-capsule data. */
-#define NRH_MAX_INLINE_SGES	4
+#define NVME_RDMA_MAX_INLINE_SGES	4
 
 /* Address and route resolution, each; rdma_cm times out on its own. */
-#define NRH_RESOLVE_TIMEOUT_MS	5000
+#define NVME_RDMA_RESOLVE_TIMEOUT_MS	5000
 /* How much longer than rdma_cm we wait for an event before giving up. */
-#define NRH_CM_SLACK_MS		2000
+#define NVME_RDMA_CM_SLACK_MS		2000
 /* From rdma_connect() to ESTABLISHED or a reject. */
-#define NRH_CONNECT_TIMEOUT_MS	10000
+#define NVME_RDMA_CONNECT_TIMEOUT_MS	10000
 /*
  * Flushing a queue that is in error state. Hardware that never flushes
  * (the target vanished mid-transfer) must not block disconnect or reset.
  */
-#define NRH_DRAIN_TIMEOUT_MS	5000
+#define NVME_RDMA_DRAIN_TIMEOUT_MS	5000
 
-/* Bits of nrh_queue.flags. */
+/* Bits of nvme_rdma_queue.flags. */
 enum {
-	NRH_Q_ALLOCATED,	/* resources exist until nrh_queue_free() */
-	NRH_Q_ACTIVE,		/* connected, QP and CQ not yet quenched */
-	NRH_Q_LIVE,		/* fabrics connect done, I/O may be submitted */
-	NRH_Q_TAGGED,		/* a tag set maps it: responses can be looked up */
-	NRH_Q_BROKEN,		/* broke, recovery not started: no LIVE on it */
+	NVME_RDMA_Q_ALLOCATED,	/* resources exist until nvme_rdma_queue_free() */
+	NVME_RDMA_Q_ACTIVE,		/* connected, QP and CQ not yet quenched */
+	NVME_RDMA_Q_LIVE,		/* fabrics connect done, I/O may be submitted */
+	NVME_RDMA_Q_TAGGED,		/* a tag set maps it: responses can be looked up */
+	NVME_RDMA_Q_BROKEN,		/* broke, recovery not started: no LIVE on it */
 };
 
-/* Bits of nrh_req.flags. */
+/* Bits of nvme_rdma_req.flags. */
 enum {
-	NRH_R_RESPONDED,	/* a response arrived for this submission */
-	NRH_R_ABORTED,		/* expired early: its queue broke (connecting) */
+	NVME_RDMA_R_RESPONDED,	/* a response arrived for this submission */
+	NVME_RDMA_R_ABORTED,		/* expired early: its queue broke (connecting) */
 };
 
-struct nrh_ctrl;
+struct nvme_rdma_ctrl;
 
 /* Per-queue counters, shown in debugfs (nvme_rdma_stats.c). */
 enum {
-	NRH_STAT_CMDS,		/* capsules posted */
-	NRH_STAT_INLINE,	/* writes with in-capsule data */
-	NRH_STAT_KEYED,		/* commands with a registered MR */
-	NRH_STAT_REMOTE_INV,	/* MRs the controller invalidated */
-	NRH_STAT_LOCAL_INV,	/* MRs we had to invalidate */
-	NRH_STAT_BAD_RSP,	/* responses that started recovery */
-	NRH_STAT_WC_ERR,	/* failed work requests other than flushes */
-	NRH_STAT_CONNECTS,	/* successful RDMA connects */
-	NRH_STAT_MAX
+	NVME_RDMA_STAT_CMDS,		/* capsules posted */
+	NVME_RDMA_STAT_INLINE,	/* writes with in-capsule data */
+	NVME_RDMA_STAT_KEYED,		/* commands with a registered MR */
+	NVME_RDMA_STAT_REMOTE_INV,	/* MRs the controller invalidated */
+	NVME_RDMA_STAT_LOCAL_INV,	/* MRs we had to invalidate */
+	NVME_RDMA_STAT_BAD_RSP,	/* responses that started recovery */
+	NVME_RDMA_STAT_WC_ERR,	/* failed work requests other than flushes */
+	NVME_RDMA_STAT_CONNECTS,	/* successful RDMA connects */
+	NVME_RDMA_STAT_MAX
 };
 
 /* log2 microsecond buckets: < 1 us up to >= 2^22 us (about 4 s). */
-#define NRH_LAT_BUCKETS		24
+#define NVME_RDMA_LAT_BUCKETS		24
 
 /* One receive buffer of a queue; the NVMe completion itself is in rsp_buf. */
-struct nrh_rsp_slot {
+struct nvme_rdma_rsp_slot {
 	struct ib_cqe		cqe;
 	struct ib_sge		sge;
 	struct ib_recv_wr	wr;
 };
 
-struct nrh_queue {
-	struct nrh_ctrl		*ctrl;
+struct nvme_rdma_queue {
+	struct nvme_rdma_ctrl		*ctrl;
 	u16			qid;
 	u16			depth;		/* entries we advertise: HRQSIZE */
 	u16			nr_slots;	/* capsule slots: depth + AEN */
@@ -128,7 +128,7 @@ struct nrh_queue {
 	struct ib_qp		*qp;
 	int			cq_size;
 
-	/* rdma_cm hands its events to the thread waiting in nrh_cm_wait(). */
+	/* rdma_cm hands its events to the thread waiting in nvme_rdma_cm_wait(). */
 	struct completion	cm_done;
 	int			cm_status;
 
@@ -138,7 +138,7 @@ struct nrh_queue {
 	/* Response buffers, posted as receives for the whole connection. */
 	struct nvme_completion	*rsp_buf;
 	dma_addr_t		rsp_dma;
-	struct nrh_rsp_slot	*rsp_slots;
+	struct nvme_rdma_rsp_slot	*rsp_slots;
 	/* Fast-registration MRs, one per tag. */
 	struct ib_mr		**mrs;
 
@@ -151,16 +151,16 @@ struct nrh_queue {
 	spinlock_t		poll_lock;
 	bool			polled;
 
-	atomic_long_t		stats[NRH_STAT_MAX];
-	atomic_long_t		lat[NRH_LAT_BUCKETS];
+	atomic_long_t		stats[NVME_RDMA_STAT_MAX];
+	atomic_long_t		lat[NVME_RDMA_LAT_BUCKETS];
 };
 
 /* Submission state of one request, in its blk-mq payload. */
-struct nrh_req {
+struct nvme_rdma_request {
 	/* nvme-core's per-request data must come first: nvme_req() casts. */
 	struct nvme_request	nreq;
 	struct nvme_command	cmd;
-	struct nrh_queue	*queue;
+	struct nvme_rdma_queue	*queue;
 
 	unsigned long		flags;
 	/* SEND completion + response (or its LOCAL_INV) still to come. */
@@ -175,21 +175,21 @@ struct nrh_req {
 	struct ib_cqe		inv_cqe;
 	struct ib_reg_wr	reg_wr;
 	/* The capsule, then in-capsule data. */
-	struct ib_sge		sge[1 + NRH_MAX_INLINE_SGES];
+	struct ib_sge		sge[1 + NVME_RDMA_MAX_INLINE_SGES];
 
 	/* orig_nents: entries mapped (0: none), nents: DMA segments. */
 	struct sg_table		sgt;
-	struct scatterlist	sgl[];		/* NRH_MAX_PAGES entries */
+	struct scatterlist	sgl[];		/* NVME_RDMA_MAX_PAGES entries */
 };
 
-struct nrh_ctrl {
+struct nvme_rdma_ctrl {
 	struct nvme_ctrl	ctrl;
-	struct list_head	entry;		/* in nrh_ctrl_list */
+	struct list_head	entry;		/* in nvme_rdma_ctrl_list */
 
 	struct sockaddr_storage	dst_addr;
 	struct sockaddr_storage	src_addr;
 
-	struct nrh_queue	*queues;
+	struct nvme_rdma_queue	*queues;
 	u32			max_queues;	/* entries of queues[] */
 	u32			io_queues[HCTX_MAX_TYPES];
 
@@ -211,78 +211,78 @@ struct nrh_ctrl {
 	struct dentry		*debugfs;
 };
 
-static inline struct nrh_ctrl *to_nrh_ctrl(struct nvme_ctrl *ctrl)
+static inline struct nvme_rdma_ctrl *to_rdma_ctrl(struct nvme_ctrl *ctrl)
 {
-	return container_of(ctrl, struct nrh_ctrl, ctrl);
+	return container_of(ctrl, struct nvme_rdma_ctrl, ctrl);
 }
 
-static inline bool nrh_admin_queue(const struct nrh_queue *q)
+static inline bool nvme_rdma_admin_queue(const struct nvme_rdma_queue *q)
 {
 	return q->qid == 0;
 }
 
 /* nvme_rdma_main.c */
-extern bool nrh_remote_inv;
-extern struct mutex nrh_ctrl_mutex;
-extern struct list_head nrh_ctrl_list;
+extern bool nvme_rdma_remote_inv;
+extern struct mutex nvme_rdma_ctrl_mutex;
+extern struct list_head nvme_rdma_ctrl_list;
 
 /* nvme_rdma_ctrl.c */
-struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
+struct nvme_ctrl *nvme_rdma_create_ctrl(struct device *dev,
 				  struct nvmf_ctrl_options *opts);
-int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new);
-void nrh_teardown_io_queues(struct nrh_ctrl *ctrl, bool remove);
-void nrh_teardown_admin_queue(struct nrh_ctrl *ctrl, bool remove);
-void nrh_teardown_ctrl(struct nrh_ctrl *ctrl, bool shutdown);
-void nrh_delete_ctrls_on(struct ib_device *ibdev);
+int nvme_rdma_setup_ctrl(struct nvme_rdma_ctrl *ctrl, bool new);
+void nvme_rdma_teardown_io_queues(struct nvme_rdma_ctrl *ctrl, bool remove);
+void nvme_rdma_teardown_admin_queue(struct nvme_rdma_ctrl *ctrl, bool remove);
+void nvme_rdma_teardown_ctrl(struct nvme_rdma_ctrl *ctrl, bool shutdown);
+void nvme_rdma_delete_ctrls_on(struct ib_device *ibdev);
 
 /* nvme_rdma_queue.c */
-int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth);
-int nrh_queue_start(struct nrh_ctrl *ctrl, int qid);
-void nrh_queue_stop(struct nrh_queue *q);
-void nrh_queue_free(struct nrh_queue *q);
-int nrh_post_recv(struct nrh_queue *q, struct nrh_rsp_slot *slot);
+int nvme_rdma_queue_alloc(struct nvme_rdma_ctrl *ctrl, int qid, u16 depth);
+int nvme_rdma_queue_start(struct nvme_rdma_ctrl *ctrl, int qid);
+void nvme_rdma_queue_stop(struct nvme_rdma_queue *q);
+void nvme_rdma_queue_free(struct nvme_rdma_queue *q);
+int nvme_rdma_post_recv(struct nvme_rdma_queue *q, struct nvme_rdma_rsp_slot *slot);
 
 /* nvme_rdma_cm.c */
-int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev);
-int nrh_cm_resolve(struct nrh_queue *q);
-int nrh_cm_connect(struct nrh_queue *q);
+int nvme_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev);
+int nvme_rdma_cm_resolve(struct nvme_rdma_queue *q);
+int nvme_rdma_cm_connect(struct nvme_rdma_queue *q);
 
 /* nvme_rdma_mr.c */
-int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages);
-void nrh_mrs_free(struct nrh_queue *q);
-int nrh_mr_map(struct nrh_queue *q, struct nrh_req *req, struct request *rq,
+int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q, u32 max_pages);
+void nvme_rdma_mrs_free(struct nvme_rdma_queue *q);
+int nvme_rdma_mr_map(struct nvme_rdma_queue *q, struct nvme_rdma_request *req, struct request *rq,
 	       struct nvme_keyed_sgl_desc *sgl);
-int nrh_mr_local_inv(struct nrh_queue *q, struct nrh_req *req);
-void nrh_mr_inv_done(struct ib_cq *cq, struct ib_wc *wc);
-void nrh_mr_reg_done(struct ib_cq *cq, struct ib_wc *wc);
+int nvme_rdma_mr_post_inv(struct nvme_rdma_queue *q, struct nvme_rdma_request *req);
+void nvme_rdma_mr_inv_done(struct ib_cq *cq, struct ib_wc *wc);
+void nvme_rdma_mr_reg_done(struct ib_cq *cq, struct ib_wc *wc);
 
 /* nvme_rdma_cmd.c */
-extern const struct blk_mq_ops nrh_admin_mq_ops;
-extern const struct blk_mq_ops nrh_io_mq_ops;
-void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc);
-void nrh_submit_async_event(struct nvme_ctrl *nctrl);
-void nrh_req_put(struct nrh_req *req);
-bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what);
+extern const struct blk_mq_ops nvme_rdma_admin_mq_ops;
+extern const struct blk_mq_ops nvme_rdma_io_mq_ops;
+void nvme_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc);
+void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl);
+void nvme_rdma_req_put(struct nvme_rdma_request *req);
+bool nvme_rdma_wc_failed(struct nvme_rdma_queue *q, struct ib_wc *wc, const char *what);
 
 /* nvme_rdma_stats.c */
-static inline void nrh_stat_inc(struct nrh_queue *q, int stat)
+static inline void nvme_rdma_stat_inc(struct nvme_rdma_queue *q, int stat)
 {
 	atomic_long_inc(&q->stats[stat]);
 }
 
-void nrh_stat_latency(struct nrh_queue *q, u64 start_ns);
-void nrh_debugfs_ctrl_add(struct nrh_ctrl *ctrl);
-void nrh_debugfs_ctrl_remove(struct nrh_ctrl *ctrl);
-void nrh_debugfs_init(void);
-void nrh_debugfs_exit(void);
+void nvme_rdma_stat_latency(struct nvme_rdma_queue *q, u64 start_ns);
+void nvme_rdma_debugfs_ctrl_add(struct nvme_rdma_ctrl *ctrl);
+void nvme_rdma_debugfs_ctrl_remove(struct nvme_rdma_ctrl *ctrl);
+void nvme_rdma_debugfs_init(void);
+void nvme_rdma_debugfs_exit(void);
 
 /* nvme_rdma_recovery.c */
-bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why);
-void nrh_queue_error(struct nrh_queue *q, const char *why);
-bool nrh_queue_broken(struct nrh_queue *q, const char *why);
-void nrh_err_work(struct work_struct *work);
-void nrh_reconnect_work(struct work_struct *work);
-void nrh_reset_work(struct work_struct *work);
-void nrh_reconnect_or_remove(struct nrh_ctrl *ctrl, int error);
+bool nvme_rdma_error_recovery(struct nvme_rdma_ctrl *ctrl, const char *why);
+void nvme_rdma_queue_error(struct nvme_rdma_queue *q, const char *why);
+bool nvme_rdma_queue_broken(struct nvme_rdma_queue *q, const char *why);
+void nvme_rdma_err_work(struct work_struct *work);
+void nvme_rdma_reconnect_work(struct work_struct *work);
+void nvme_rdma_reset_work(struct work_struct *work);
+void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error);
 
 #endif /* _NVMEOF_RDMA_HOST_H */

@@ -14,7 +14,7 @@
 
 #include <linux/error-injection.h>
 
-static void nrh_cm_step_done(struct nrh_queue *q, int status)
+static void nvme_rdma_cm_step_done(struct nvme_rdma_queue *q, int status)
 {
 	q->cm_status = status;
 	complete(&q->cm_done);
@@ -24,7 +24,7 @@ static void nrh_cm_step_done(struct nrh_queue *q, int status)
  * An NVMe/RDMA controller rejects with a status in the private data; a CM
  * or transport level reject carries none. Say which, in words.
  */
-static int nrh_cm_rejected(struct nrh_queue *q, struct rdma_cm_event *ev)
+static int nvme_rdma_cm_rejected(struct nvme_rdma_queue *q, struct rdma_cm_event *ev)
 {
 	struct rdma_cm_id *cm_id = q->cm_id;
 	const void *data;
@@ -41,10 +41,10 @@ static int nrh_cm_rejected(struct nrh_queue *q, struct rdma_cm_event *ev)
 }
 
 /* The connection of a live queue went away: only recovery can help. */
-static void nrh_cm_lost(struct nrh_queue *q, struct rdma_cm_event *ev)
+static void nvme_rdma_cm_lost(struct nvme_rdma_queue *q, struct rdma_cm_event *ev)
 {
-	/* Our own rdma_disconnect() in nrh_queue_stop() ends here, too. */
-	if (!test_bit(NRH_Q_ACTIVE, &q->flags))
+	/* Our own rdma_disconnect() in nvme_rdma_queue_stop() ends here, too. */
+	if (!test_bit(NVME_RDMA_Q_ACTIVE, &q->flags))
 		return;
 	dev_info(q->ctrl->ctrl.device, "queue %u: %s\n", q->qid,
 		 rdma_event_msg(ev->event));
@@ -53,12 +53,12 @@ static void nrh_cm_lost(struct nrh_queue *q, struct rdma_cm_event *ev)
 	 * device being removed works until it is gone): only the mark
 	 * keeps the setup from going LIVE on a connection that is lost.
 	 */
-	nrh_queue_broken(q, rdma_event_msg(ev->event));
+	nvme_rdma_queue_broken(q, rdma_event_msg(ev->event));
 }
 
-int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
+int nvme_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 {
-	struct nrh_queue *q = cm_id->context;
+	struct nvme_rdma_queue *q = cm_id->context;
 
 	dev_dbg(q->ctrl->ctrl.device, "queue %u: %s (status %d)\n", q->qid,
 		rdma_event_msg(ev->event), ev->status);
@@ -67,7 +67,7 @@ int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_ADDR_RESOLVED:
 	case RDMA_CM_EVENT_ROUTE_RESOLVED:
 	case RDMA_CM_EVENT_ESTABLISHED:
-		nrh_cm_step_done(q, 0);
+		nvme_rdma_cm_step_done(q, 0);
 		break;
 	case RDMA_CM_EVENT_ADDR_ERROR:
 	case RDMA_CM_EVENT_ROUTE_ERROR:
@@ -76,17 +76,17 @@ int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 		dev_err(q->ctrl->ctrl.device, "queue %u: %s to %pISpc: %d\n",
 			q->qid, rdma_event_msg(ev->event), &q->ctrl->dst_addr,
 			ev->status);
-		nrh_cm_step_done(q, ev->status < 0 ? ev->status :
+		nvme_rdma_cm_step_done(q, ev->status < 0 ? ev->status :
 				 -EHOSTUNREACH);
 		break;
 	case RDMA_CM_EVENT_REJECTED:
-		nrh_cm_step_done(q, nrh_cm_rejected(q, ev));
+		nvme_rdma_cm_step_done(q, nvme_rdma_cm_rejected(q, ev));
 		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_ADDR_CHANGE:
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
-		nrh_cm_step_done(q, -ECONNRESET);
-		nrh_cm_lost(q, ev);
+		nvme_rdma_cm_step_done(q, -ECONNRESET);
+		nvme_rdma_cm_lost(q, ev);
 		break;
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		/*
@@ -94,8 +94,8 @@ int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 		 * queue owns it. Our ib_client deletes the controllers on the
 		 * device; a queue caught mid-connect fails its step here.
 		 */
-		nrh_cm_step_done(q, -ENODEV);
-		nrh_cm_lost(q, ev);
+		nvme_rdma_cm_step_done(q, -ENODEV);
+		nvme_rdma_cm_lost(q, ev);
 		break;
 	default:
 		dev_dbg(q->ctrl->ctrl.device, "queue %u: ignoring %s\n",
@@ -106,7 +106,7 @@ int nrh_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 }
 
 /* Wait for the event that ends the step just started. */
-static int nrh_cm_wait(struct nrh_queue *q, unsigned int ms, const char *step)
+static int nvme_rdma_cm_wait(struct nvme_rdma_queue *q, unsigned int ms, const char *step)
 {
 	if (!wait_for_completion_timeout(&q->cm_done, msecs_to_jiffies(ms))) {
 		dev_err(q->ctrl->ctrl.device,
@@ -117,9 +117,9 @@ static int nrh_cm_wait(struct nrh_queue *q, unsigned int ms, const char *step)
 	return q->cm_status;
 }
 
-int nrh_cm_resolve(struct nrh_queue *q)
+int nvme_rdma_cm_resolve(struct nvme_rdma_queue *q)
 {
-	struct nrh_ctrl *ctrl = q->ctrl;
+	struct nvme_rdma_ctrl *ctrl = q->ctrl;
 	struct sockaddr *src = NULL;
 	int ret;
 
@@ -129,33 +129,33 @@ int nrh_cm_resolve(struct nrh_queue *q)
 	reinit_completion(&q->cm_done);
 	ret = rdma_resolve_addr(q->cm_id, src,
 				(struct sockaddr *)&ctrl->dst_addr,
-				NRH_RESOLVE_TIMEOUT_MS);
+				NVME_RDMA_RESOLVE_TIMEOUT_MS);
 	if (ret) {
 		dev_err(ctrl->ctrl.device,
 			"queue %u: cannot resolve %pISpc: %d\n", q->qid,
 			&ctrl->dst_addr, ret);
 		return ret;
 	}
-	ret = nrh_cm_wait(q, NRH_RESOLVE_TIMEOUT_MS + NRH_CM_SLACK_MS,
+	ret = nvme_rdma_cm_wait(q, NVME_RDMA_RESOLVE_TIMEOUT_MS + NVME_RDMA_CM_SLACK_MS,
 			  "address resolution");
 	if (ret)
 		return ret;
 
 	reinit_completion(&q->cm_done);
-	ret = rdma_resolve_route(q->cm_id, NRH_RESOLVE_TIMEOUT_MS);
+	ret = rdma_resolve_route(q->cm_id, NVME_RDMA_RESOLVE_TIMEOUT_MS);
 	if (ret) {
 		dev_err(ctrl->ctrl.device,
 			"queue %u: cannot resolve a route to %pISpc: %d\n",
 			q->qid, &ctrl->dst_addr, ret);
 		return ret;
 	}
-	return nrh_cm_wait(q, NRH_RESOLVE_TIMEOUT_MS + NRH_CM_SLACK_MS,
+	return nvme_rdma_cm_wait(q, NVME_RDMA_RESOLVE_TIMEOUT_MS + NVME_RDMA_CM_SLACK_MS,
 			   "route resolution");
 }
 
-ALLOW_ERROR_INJECTION(nrh_cm_resolve, ERRNO);
+ALLOW_ERROR_INJECTION(nvme_rdma_cm_resolve, ERRNO);
 
-int nrh_cm_connect(struct nrh_queue *q)
+int nvme_rdma_cm_connect(struct nvme_rdma_queue *q)
 {
 	struct nvmeof_rdma_cm_params p = {
 		.qid		= q->qid,
@@ -189,7 +189,7 @@ int nrh_cm_connect(struct nrh_queue *q)
 			q->qid, ret);
 		return ret;
 	}
-	return nrh_cm_wait(q, NRH_CONNECT_TIMEOUT_MS, "connection");
+	return nvme_rdma_cm_wait(q, NVME_RDMA_CONNECT_TIMEOUT_MS, "connection");
 }
 
-ALLOW_ERROR_INJECTION(nrh_cm_connect, ERRNO);
+ALLOW_ERROR_INJECTION(nvme_rdma_cm_connect, ERRNO);

@@ -14,7 +14,7 @@
  * or comes from another submission queue starts error recovery, which
  * cancels everything outstanding; it never completes a request itself.
  *
- * Once nrh_queue_stop() cleared NRH_Q_ACTIVE and waited for an RCU grace
+ * Once nvme_rdma_queue_stop() cleared NVME_RDMA_Q_ACTIVE and waited for an RCU grace
  * period, completion handlers (softirq, hence RCU readers) and queue_rq
  * (RCU reader for non-blocking hctxs) neither post to the QP nor touch a
  * request any more: from then on the cancel path owns every request.
@@ -22,7 +22,7 @@
 #include "nvme_rdma.h"
 #include "nvme_rdma_trace.h"
 
-bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
+bool nvme_rdma_wc_failed(struct nvme_rdma_queue *q, struct ib_wc *wc, const char *what)
 {
 	if (likely(wc->status == IB_WC_SUCCESS))
 		return false;
@@ -30,21 +30,21 @@ bool nrh_wc_failed(struct nrh_queue *q, struct ib_wc *wc, const char *what)
 	 * A stopped queue flushes its work, and its teardown owns the
 	 * requests: an abort now would rearm timeouts already synced.
 	 */
-	if (!test_bit(NRH_Q_ACTIVE, &q->flags))
+	if (!test_bit(NVME_RDMA_Q_ACTIVE, &q->flags))
 		return true;
 	/* Flushes are how a stopped queue returns its work: not news. */
 	if (wc->status != IB_WC_WR_FLUSH_ERR) {
-		nrh_stat_inc(q, NRH_STAT_WC_ERR);
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_WC_ERR);
 		dev_err_ratelimited(q->ctrl->ctrl.device,
 				    "queue %u: %s failed: %s (%d)\n", q->qid,
 				    what, ib_wc_status_msg(wc->status),
 				    wc->status);
 	}
-	nrh_queue_error(q, what);
+	nvme_rdma_queue_error(q, what);
 	return true;
 }
 
-static void nrh_unmap_data(struct nrh_req *req, struct request *rq)
+static void nvme_rdma_unmap_data(struct nvme_rdma_request *req, struct request *rq)
 {
 	if (!req->sgt.orig_nents)
 		return;
@@ -54,89 +54,89 @@ static void nrh_unmap_data(struct nrh_req *req, struct request *rq)
 }
 
 /* blk_mq_ops.complete, and where every completion of ours ends. */
-static void nrh_complete_rq(struct request *rq)
+static void nvme_rdma_complete_rq(struct request *rq)
 {
-	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
 
-	nrh_unmap_data(req, rq);
-	nrh_stat_latency(req->queue, req->start_ns);
+	nvme_rdma_unmap_data(req, rq);
+	nvme_rdma_stat_latency(req->queue, req->start_ns);
 	nvme_complete_rq(rq);
 }
 
-void nrh_req_put(struct nrh_req *req)
+void nvme_rdma_req_put(struct nvme_rdma_request *req)
 {
 	struct request *rq = blk_mq_rq_from_pdu(req);
 
 	if (!atomic_dec_and_test(&req->pending))
 		return;
 	if (!nvme_try_complete_req(rq, req->status, req->result))
-		nrh_complete_rq(rq);
+		nvme_rdma_complete_rq(rq);
 }
 
-static void nrh_send_done(struct ib_cq *cq, struct ib_wc *wc)
+static void nvme_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct nrh_req *req = container_of(wc->wr_cqe, struct nrh_req,
+	struct nvme_rdma_request *req = container_of(wc->wr_cqe, struct nvme_rdma_request,
 					   send_cqe);
 
-	if (unlikely(!test_bit(NRH_Q_ACTIVE, &req->queue->flags)))
+	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &req->queue->flags)))
 		return;
-	if (nrh_wc_failed(cq->cq_context, wc, "command send"))
+	if (nvme_rdma_wc_failed(cq->cq_context, wc, "command send"))
 		return;
-	nrh_req_put(req);
+	nvme_rdma_req_put(req);
 }
 
-static void nrh_aen_send_done(struct ib_cq *cq, struct ib_wc *wc)
+static void nvme_rdma_aen_send_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	nrh_wc_failed(cq->cq_context, wc, "async event request send");
+	nvme_rdma_wc_failed(cq->cq_context, wc, "async event request send");
 }
 
-static struct blk_mq_tags *nrh_queue_tags(struct nrh_queue *q)
+static struct blk_mq_tags *nvme_rdma_queue_tags(struct nvme_rdma_queue *q)
 {
-	if (nrh_admin_queue(q))
+	if (nvme_rdma_admin_queue(q))
 		return q->ctrl->admin_set.tags[0];
 	return q->ctrl->io_set.tags[q->qid - 1];
 }
 
-static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
+static void nvme_rdma_handle_rsp(struct nvme_rdma_queue *q, struct nvme_completion *cqe,
 			   struct ib_wc *wc)
 {
 	struct nvme_ctrl *nctrl = &q->ctrl->ctrl;
-	struct nrh_req *req;
+	struct nvme_rdma_request *req;
 	struct request *rq;
 
 	if (unlikely(le16_to_cpu(cqe->sq_id) != q->qid)) {
 		dev_err(nctrl->device,
 			"queue %u: response names submission queue %u\n",
 			q->qid, le16_to_cpu(cqe->sq_id));
-		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_queue_error(q, "response for another queue");
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+		nvme_rdma_queue_error(q, "response for another queue");
 		return;
 	}
 
-	if (unlikely(!test_bit_acquire(NRH_Q_TAGGED, &q->flags))) {
+	if (unlikely(!test_bit_acquire(NVME_RDMA_Q_TAGGED, &q->flags))) {
 		dev_err(nctrl->device,
 			"queue %u: response for command_id %#x before any command was sent\n",
 			q->qid, cqe->command_id);
-		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_queue_error(q, "unsolicited response");
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+		nvme_rdma_queue_error(q, "unsolicited response");
 		return;
 	}
-	rq = nvme_find_rq(nrh_queue_tags(q), cqe->command_id);
+	rq = nvme_find_rq(nvme_rdma_queue_tags(q), cqe->command_id);
 	if (unlikely(!rq || !blk_mq_request_started(rq))) {
 		dev_err(nctrl->device,
 			"queue %u: response for unknown command_id %#x\n",
 			q->qid, cqe->command_id);
-		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_queue_error(q, "bogus response");
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+		nvme_rdma_queue_error(q, "bogus response");
 		return;
 	}
 	req = blk_mq_rq_to_pdu(rq);
-	if (unlikely(test_and_set_bit(NRH_R_RESPONDED, &req->flags))) {
+	if (unlikely(test_and_set_bit(NVME_RDMA_R_RESPONDED, &req->flags))) {
 		dev_err(nctrl->device,
 			"queue %u: second response for command_id %#x\n",
 			q->qid, cqe->command_id);
-		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_queue_error(q, "duplicate response");
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+		nvme_rdma_queue_error(q, "duplicate response");
 		return;
 	}
 	req->status = cqe->status;
@@ -153,20 +153,20 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
 				q->qid, cqe->command_id,
 				wc->ex.invalidate_rkey,
 				req->mr ? req->mr->rkey : 0);
-			nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-			nrh_queue_error(q, "wrong remote invalidation");
+			nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+			nvme_rdma_queue_error(q, "wrong remote invalidation");
 			return;
 		}
 		trace_nvme_rdma_mr_remote_inv(nctrl->instance, q->qid,
 					      req->mr->rkey, req->mr->length);
-		nrh_stat_inc(q, NRH_STAT_REMOTE_INV);
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_REMOTE_INV);
 	} else if (req->mr) {
 		/* The LOCAL_INV completion completes in our stead. */
-		if (unlikely(nrh_mr_local_inv(q, req)))
-			nrh_queue_error(q, "local invalidate post");
+		if (unlikely(nvme_rdma_mr_post_inv(q, req)))
+			nvme_rdma_queue_error(q, "local invalidate post");
 		return;
 	}
-	nrh_req_put(req);
+	nvme_rdma_req_put(req);
 }
 
 /*
@@ -175,7 +175,7 @@ static void nrh_handle_rsp(struct nrh_queue *q, struct nvme_completion *cqe,
  * passing it on would queue async event (or ANA) work on a controller
  * that a failing first connect frees without ever flushing that work.
  */
-static void nrh_aen_done(struct nrh_queue *q, struct nvme_completion *cqe)
+static void nvme_rdma_aen_done(struct nvme_rdma_queue *q, struct nvme_completion *cqe)
 {
 	struct nvme_ctrl *nctrl = &q->ctrl->ctrl;
 
@@ -188,42 +188,42 @@ static void nrh_aen_done(struct nrh_queue *q, struct nvme_completion *cqe)
 	nvme_complete_async_event(nctrl, cqe->status, &cqe->result);
 }
 
-void nrh_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+void nvme_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct nrh_rsp_slot *slot = container_of(wc->wr_cqe,
-						 struct nrh_rsp_slot, cqe);
-	struct nrh_queue *q = cq->cq_context;
+	struct nvme_rdma_rsp_slot *slot = container_of(wc->wr_cqe,
+						 struct nvme_rdma_rsp_slot, cqe);
+	struct nvme_rdma_queue *q = cq->cq_context;
 	struct nvme_completion *cqe = &q->rsp_buf[slot - q->rsp_slots];
 
-	if (unlikely(!test_bit(NRH_Q_ACTIVE, &q->flags)))
+	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &q->flags)))
 		return;
-	if (nrh_wc_failed(q, wc, "response receive"))
+	if (nvme_rdma_wc_failed(q, wc, "response receive"))
 		return;
 	if (unlikely(wc->byte_len < sizeof(*cqe))) {
 		dev_err(q->ctrl->ctrl.device,
 			"queue %u: response of %u bytes\n", q->qid,
 			wc->byte_len);
-		nrh_stat_inc(q, NRH_STAT_BAD_RSP);
-		nrh_queue_error(q, "short response");
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+		nvme_rdma_queue_error(q, "short response");
 		return;
 	}
 
 	ib_dma_sync_single_for_cpu(q->ibdev, slot->sge.addr, sizeof(*cqe),
 				   DMA_FROM_DEVICE);
-	if (nrh_admin_queue(q) && nvme_is_aen_req(0, cqe->command_id))
-		nrh_aen_done(q, cqe);
+	if (nvme_rdma_admin_queue(q) && nvme_is_aen_req(0, cqe->command_id))
+		nvme_rdma_aen_done(q, cqe);
 	else
-		nrh_handle_rsp(q, cqe, wc);
+		nvme_rdma_handle_rsp(q, cqe, wc);
 	ib_dma_sync_single_for_device(q->ibdev, slot->sge.addr, sizeof(*cqe),
 				      DMA_FROM_DEVICE);
 
 	/* Without a buffer the controller's next response would be lost. */
-	if (unlikely(nrh_post_recv(q, slot)))
-		nrh_queue_error(q, "receive repost");
+	if (unlikely(nvme_rdma_post_recv(q, slot)))
+		nvme_rdma_queue_error(q, "receive repost");
 }
 
 /* Copy a capsule into its slot and post it, after the REG_MR if any. */
-static int nrh_post_capsule(struct nrh_queue *q, const struct nvme_command *c,
+static int nvme_rdma_post_capsule(struct nvme_rdma_queue *q, const struct nvme_command *c,
 			    unsigned int slot, struct ib_sge *sge, int nr_sge,
 			    struct ib_cqe *cqe, struct ib_send_wr *before)
 {
@@ -250,10 +250,10 @@ static int nrh_post_capsule(struct nrh_queue *q, const struct nvme_command *c,
 	return ib_post_send(q->qp, &wr, NULL);
 }
 
-void nrh_submit_async_event(struct nvme_ctrl *nctrl)
+void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
-	struct nrh_queue *q = &ctrl->queues[0];
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(nctrl);
+	struct nvme_rdma_queue *q = &ctrl->queues[0];
 	struct nvme_command c = {};
 	struct ib_sge sge;
 	int ret;
@@ -264,7 +264,7 @@ void nrh_submit_async_event(struct nvme_ctrl *nctrl)
 	 * the RCU read section keep a racing late call off a stopped QP.
 	 */
 	rcu_read_lock();
-	if (!test_bit(NRH_Q_LIVE, &q->flags)) {
+	if (!test_bit(NVME_RDMA_Q_LIVE, &q->flags)) {
 		rcu_read_unlock();
 		return;
 	}
@@ -273,15 +273,15 @@ void nrh_submit_async_event(struct nvme_ctrl *nctrl)
 	c.common.command_id = NVME_AQ_BLK_MQ_DEPTH;
 	c.common.flags = NVME_CMD_SGL_METABUF;
 	c.common.dptr.ksgl.type = NVME_KEY_SGL_FMT_DATA_DESC << 4;
-	ctrl->aen_cqe.done = nrh_aen_send_done;
+	ctrl->aen_cqe.done = nvme_rdma_aen_send_done;
 
-	ret = nrh_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH, &sge, 1,
+	ret = nvme_rdma_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH, &sge, 1,
 			       &ctrl->aen_cqe, NULL);
 	rcu_read_unlock();
 	if (ret) {
 		dev_err(nctrl->device, "posting async event request: %d\n",
 			ret);
-		nrh_error_recovery(ctrl, "async event request post");
+		nvme_rdma_error_recovery(ctrl, "async event request post");
 	}
 }
 
@@ -290,7 +290,7 @@ void nrh_submit_async_event(struct nvme_ctrl *nctrl)
  * queues up to what the controller's IOCCSZ leaves after the SQE, in at
  * most inline_sges pieces) or a keyed SGL through the tag's MR.
  */
-static int nrh_map_data(struct nrh_queue *q, struct nrh_req *req,
+static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_request *req,
 			struct request *rq, int *nr_sge)
 {
 	struct nvme_command *c = &req->cmd;
@@ -316,7 +316,7 @@ static int nrh_map_data(struct nrh_queue *q, struct nrh_req *req,
 	}
 	req->sgt.nents = nents;
 
-	if (rq_data_dir(rq) == WRITE && !nrh_admin_queue(q) &&
+	if (rq_data_dir(rq) == WRITE && !nvme_rdma_admin_queue(q) &&
 	    len <= q->ctrl->inline_bytes && nents <= q->inline_sges) {
 		struct nvme_sgl_desc *d = &c->common.dptr.sgl;
 
@@ -329,27 +329,27 @@ static int nrh_map_data(struct nrh_queue *q, struct nrh_req *req,
 		d->addr = cpu_to_le64(q->ctrl->ctrl.icdoff);
 		d->length = cpu_to_le32(len);
 		d->type = (NVME_SGL_FMT_DATA_DESC << 4) | NVME_SGL_FMT_OFFSET;
-		nrh_stat_inc(q, NRH_STAT_INLINE);
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_INLINE);
 		return 0;
 	}
 
-	ret = nrh_mr_map(q, req, rq, &c->common.dptr.ksgl);
+	ret = nvme_rdma_mr_map(q, req, rq, &c->common.dptr.ksgl);
 	if (unlikely(ret)) {
 		dev_err_ratelimited(q->ctrl->ctrl.device,
 				    "queue %u: registering %u bytes in %d segments: %d\n",
 				    q->qid, len, nents, ret);
-		nrh_unmap_data(req, rq);
+		nvme_rdma_unmap_data(req, rq);
 	}
 	return ret;
 }
 
-static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
+static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
-	struct nrh_queue *q = hctx->driver_data;
+	struct nvme_rdma_queue *q = hctx->driver_data;
 	struct request *rq = bd->rq;
-	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
-	bool live = test_bit(NRH_Q_LIVE, &q->flags);
+	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
+	bool live = test_bit(NVME_RDMA_Q_LIVE, &q->flags);
 	blk_status_t sts;
 	int nr_sge, ret;
 	u8 opcode, kind;
@@ -364,7 +364,7 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return sts;
 
 	/* Connect is sent before LIVE; the QP must exist all the same. */
-	if (unlikely(!test_bit(NRH_Q_ACTIVE, &q->flags))) {
+	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &q->flags))) {
 		nvme_cleanup_cmd(rq);
 		return nvme_host_path_error(rq);
 	}
@@ -376,16 +376,16 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 	req->start_ns = ktime_get_ns();
 	nvme_start_request(rq);
 
-	ret = nrh_map_data(q, req, rq, &nr_sge);
+	ret = nvme_rdma_map_data(q, req, rq, &nr_sge);
 	if (unlikely(ret))
 		goto out_err;
 	/* Once posted, the request may complete and be reused at once. */
 	cid = req->cmd.common.command_id;
 	opcode = req->cmd.common.opcode;
-	kind = req->mr ? NRH_DATA_KEYED :
-	       nr_sge > 1 ? NRH_DATA_INLINE : NRH_DATA_NONE;
+	kind = req->mr ? NVME_RDMA_DATA_KEYED :
+	       nr_sge > 1 ? NVME_RDMA_DATA_INLINE : NVME_RDMA_DATA_NONE;
 	bytes = blk_rq_payload_bytes(rq);
-	ret = nrh_post_capsule(q, &req->cmd, rq->tag, req->sge, nr_sge,
+	ret = nvme_rdma_post_capsule(q, &req->cmd, rq->tag, req->sge, nr_sge,
 			       &req->send_cqe,
 			       req->mr ? &req->reg_wr.wr : NULL);
 	if (unlikely(ret)) {
@@ -397,11 +397,11 @@ static blk_status_t nrh_queue_rq(struct blk_mq_hw_ctx *hctx,
 		dev_err_ratelimited(q->ctrl->ctrl.device,
 				    "queue %u: posting command: %d\n", q->qid,
 				    ret);
-		nrh_queue_broken(q, "command post");
-		nrh_unmap_data(req, rq);
+		nvme_rdma_queue_broken(q, "command post");
+		nvme_rdma_unmap_data(req, rq);
 		goto out_err;
 	}
-	nrh_stat_inc(q, NRH_STAT_CMDS);
+	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_CMDS);
 	trace_nvme_rdma_cmd_post(q->ctrl->ctrl.instance, q->qid, cid, opcode,
 				 kind, bytes);
 	return BLK_STS_OK;
@@ -415,9 +415,9 @@ out_err:
 	return sts;
 }
 
-static int nrh_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+static int nvme_rdma_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 {
-	struct nrh_queue *q = hctx->driver_data;
+	struct nvme_rdma_queue *q = hctx->driver_data;
 	int found = 0;
 
 	/* Someone else reaping this CQ already finds what we would. */
@@ -429,19 +429,19 @@ static int nrh_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 	return found;
 }
 
-static enum blk_eh_timer_return nrh_timeout(struct request *rq)
+static enum blk_eh_timer_return nvme_rdma_timeout(struct request *rq)
 {
-	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
-	struct nrh_queue *q = req->queue;
-	struct nrh_ctrl *ctrl = q->ctrl;
+	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
+	struct nvme_rdma_queue *q = req->queue;
+	struct nvme_rdma_ctrl *ctrl = q->ctrl;
 
 	dev_warn(ctrl->ctrl.device, "queue %u: command_id %#x (opcode %#x) %s\n",
 		 q->qid, nvme_cid(rq), req->cmd.common.opcode,
-		 test_bit(NRH_R_ABORTED, &req->flags) ?
+		 test_bit(NVME_RDMA_R_ABORTED, &req->flags) ?
 		 "failed: the queue broke" : "timed out");
 
 	/* Recovery of a live controller stops the queues and cancels it. */
-	if (nrh_queue_broken(q, "command timeout"))
+	if (nvme_rdma_queue_broken(q, "command timeout"))
 		return BLK_EH_RESET_TIMER;
 
 	/*
@@ -451,40 +451,40 @@ static enum blk_eh_timer_return nrh_timeout(struct request *rq)
 	 * races with ours, then fail it, unless its response won the race
 	 * and it completed, or even ended, before the queue stopped.
 	 */
-	nrh_queue_stop(q);
+	nvme_rdma_queue_stop(q);
 	nvmf_complete_timed_out_request(rq);
 	return BLK_EH_DONE;
 }
 
-static int nrh_init_request(struct blk_mq_tag_set *set, struct request *rq,
+static int nvme_rdma_init_request(struct blk_mq_tag_set *set, struct request *rq,
 			    unsigned int hctx_idx, unsigned int numa_node)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(set->driver_data);
-	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(set->driver_data);
+	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
 	int qid = set == &ctrl->io_set ? hctx_idx + 1 : 0;
 
 	nvme_req(rq)->ctrl = &ctrl->ctrl;
 	nvme_req(rq)->cmd = &req->cmd;
 	req->queue = &ctrl->queues[qid];
-	req->send_cqe.done = nrh_send_done;
-	req->reg_cqe.done = nrh_mr_reg_done;
-	req->inv_cqe.done = nrh_mr_inv_done;
+	req->send_cqe.done = nvme_rdma_send_done;
+	req->reg_cqe.done = nvme_rdma_mr_reg_done;
+	req->inv_cqe.done = nvme_rdma_mr_inv_done;
 	return 0;
 }
 
-static int nrh_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+static int nvme_rdma_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 			 unsigned int hctx_idx)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(data);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(data);
 
 	hctx->driver_data = &ctrl->queues[hctx_idx + 1];
 	return 0;
 }
 
-static int nrh_init_admin_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+static int nvme_rdma_init_admin_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 			       unsigned int hctx_idx)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(data);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(data);
 
 	hctx->driver_data = &ctrl->queues[0];
 	return 0;
@@ -495,9 +495,9 @@ static int nrh_init_admin_hctx(struct blk_mq_hw_ctx *hctx, void *data,
  * queues (nr_write_queues) the default map holds those and reads get
  * their own; otherwise reads share the default queues.
  */
-static void nrh_map_queues(struct blk_mq_tag_set *set)
+static void nvme_rdma_map_queues(struct blk_mq_tag_set *set)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(set->driver_data);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(set->driver_data);
 	struct blk_mq_queue_map *def = &set->map[HCTX_TYPE_DEFAULT];
 	struct blk_mq_queue_map *rd = &set->map[HCTX_TYPE_READ];
 	u32 *n = ctrl->io_queues;
@@ -533,20 +533,20 @@ static void nrh_map_queues(struct blk_mq_tag_set *set)
 		 n[HCTX_TYPE_DEFAULT], n[HCTX_TYPE_READ], n[HCTX_TYPE_POLL]);
 }
 
-const struct blk_mq_ops nrh_admin_mq_ops = {
-	.queue_rq	= nrh_queue_rq,
-	.complete	= nrh_complete_rq,
-	.init_request	= nrh_init_request,
-	.init_hctx	= nrh_init_admin_hctx,
-	.timeout	= nrh_timeout,
+const struct blk_mq_ops nvme_rdma_admin_mq_ops = {
+	.queue_rq	= nvme_rdma_queue_rq,
+	.complete	= nvme_rdma_complete_rq,
+	.init_request	= nvme_rdma_init_request,
+	.init_hctx	= nvme_rdma_init_admin_hctx,
+	.timeout	= nvme_rdma_timeout,
 };
 
-const struct blk_mq_ops nrh_io_mq_ops = {
-	.queue_rq	= nrh_queue_rq,
-	.complete	= nrh_complete_rq,
-	.init_request	= nrh_init_request,
-	.init_hctx	= nrh_init_hctx,
-	.timeout	= nrh_timeout,
-	.map_queues	= nrh_map_queues,
-	.poll		= nrh_poll,
+const struct blk_mq_ops nvme_rdma_io_mq_ops = {
+	.queue_rq	= nvme_rdma_queue_rq,
+	.complete	= nvme_rdma_complete_rq,
+	.init_request	= nvme_rdma_init_request,
+	.init_hctx	= nvme_rdma_init_hctx,
+	.timeout	= nvme_rdma_timeout,
+	.map_queues	= nvme_rdma_map_queues,
+	.poll		= nvme_rdma_poll,
 };

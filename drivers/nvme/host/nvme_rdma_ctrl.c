@@ -3,7 +3,7 @@
  * NVMe over Fabrics RDMA host transport: controller lifecycle.
  *
  * Bringing a controller up (new, or again after a reset or a lost
- * connection) is nrh_setup_ctrl(): admin queue, enable, identify, then as
+ * connection) is nvme_rdma_setup_ctrl(): admin queue, enable, identify, then as
  * many I/O queues as the controller grants. Tearing it down is the reverse
  * with every queue quiesced, stopped (bounded) and its requests cancelled
  * before anything is freed. Tag sets are created with the controller and
@@ -11,26 +11,26 @@
  * reconnect.
  */
 #include "nvme_rdma.h"
-#include "nvmeof_rdma_calc.h"
+#include "nvme_rdma_calc.h"
 
 #include <linux/inet.h>
 
-static unsigned int nrh_req_size(struct nrh_ctrl *ctrl)
+static unsigned int nvme_rdma_req_size(struct nvme_rdma_ctrl *ctrl)
 {
-	return struct_size((struct nrh_req *)NULL, sgl, ctrl->max_pages);
+	return struct_size((struct nvme_rdma_request *)NULL, sgl, ctrl->max_pages);
 }
 
-static void nrh_free_ctrl(struct nvme_ctrl *nctrl)
+static void nvme_rdma_free_ctrl(struct nvme_ctrl *nctrl)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(nctrl);
 	u32 i;
 
-	nrh_debugfs_ctrl_remove(ctrl);
+	nvme_rdma_debugfs_ctrl_remove(ctrl);
 	/* Only a controller that made it onto the list owns its options. */
 	if (!list_empty(&ctrl->entry)) {
-		mutex_lock(&nrh_ctrl_mutex);
+		mutex_lock(&nvme_rdma_ctrl_mutex);
 		list_del(&ctrl->entry);
-		mutex_unlock(&nrh_ctrl_mutex);
+		mutex_unlock(&nvme_rdma_ctrl_mutex);
 		nvmf_free_options(nctrl->opts);
 	}
 	for (i = 0; i < ctrl->max_queues; i++)
@@ -39,12 +39,12 @@ static void nrh_free_ctrl(struct nvme_ctrl *nctrl)
 	kfree(ctrl);
 }
 
-static int nrh_configure_admin_queue(struct nrh_ctrl *ctrl, bool new)
+static int nvme_rdma_configure_admin_queue(struct nvme_rdma_ctrl *ctrl, bool new)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	int ret;
 
-	ret = nrh_queue_alloc(ctrl, 0, NVME_AQ_DEPTH);
+	ret = nvme_rdma_queue_alloc(ctrl, 0, NVME_AQ_DEPTH);
 	if (ret)
 		return ret;
 
@@ -55,13 +55,13 @@ static int nrh_configure_admin_queue(struct nrh_ctrl *ctrl, bool new)
 				       (ilog2(SZ_4K) - SECTOR_SHIFT);
 		nctrl->numa_node = ibdev_to_node(ctrl->queues[0].ibdev);
 		ret = nvme_alloc_admin_tag_set(nctrl, &ctrl->admin_set,
-					       &nrh_admin_mq_ops,
-					       nrh_req_size(ctrl));
+					       &nvme_rdma_admin_mq_ops,
+					       nvme_rdma_req_size(ctrl));
 		if (ret)
 			goto out_free_queue;
 	}
 
-	ret = nrh_queue_start(ctrl, 0);
+	ret = nvme_rdma_queue_start(ctrl, 0);
 	if (ret)
 		goto out_remove_set;
 
@@ -79,29 +79,29 @@ out_quiesce:
 	nvme_stop_admin_queue(nctrl);
 	blk_sync_queue(nctrl->admin_q);
 out_stop_queue:
-	nrh_queue_stop(&ctrl->queues[0]);
+	nvme_rdma_queue_stop(&ctrl->queues[0]);
 	nvme_cancel_admin_tagset(nctrl);
 out_remove_set:
 	if (new)
 		nvme_remove_admin_tag_set(nctrl);
 out_free_queue:
-	nrh_queue_free(&ctrl->queues[0]);
+	nvme_rdma_queue_free(&ctrl->queues[0]);
 	return ret;
 }
 
-void nrh_teardown_admin_queue(struct nrh_ctrl *ctrl, bool remove)
+void nvme_rdma_teardown_admin_queue(struct nvme_rdma_ctrl *ctrl, bool remove)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 
 	nvme_stop_admin_queue(nctrl);
 	blk_sync_queue(nctrl->admin_q);
-	nrh_queue_stop(&ctrl->queues[0]);
+	nvme_rdma_queue_stop(&ctrl->queues[0]);
 	nvme_cancel_admin_tagset(nctrl);
 	if (remove) {
 		nvme_start_admin_queue(nctrl);
 		nvme_remove_admin_tag_set(nctrl);
 	}
-	nrh_queue_free(&ctrl->queues[0]);
+	nvme_rdma_queue_free(&ctrl->queues[0]);
 }
 
 /*
@@ -109,7 +109,7 @@ void nrh_teardown_admin_queue(struct nrh_ctrl *ctrl, bool remove)
  * count, as more cannot be used), then hand out what the controller
  * grants: default queues first, then read, then poll queues.
  */
-static int nrh_negotiate_queues(struct nrh_ctrl *ctrl)
+static int nvme_rdma_negotiate_queues(struct nvme_rdma_ctrl *ctrl)
 {
 	struct nvmf_ctrl_options *opts = ctrl->ctrl.opts;
 	u32 cpus = num_online_cpus();
@@ -151,48 +151,48 @@ static int nrh_negotiate_queues(struct nrh_ctrl *ctrl)
 	return 0;
 }
 
-static void nrh_stop_io_queues(struct nrh_ctrl *ctrl)
+static void nvme_rdma_stop_io_queues(struct nvme_rdma_ctrl *ctrl)
 {
 	u32 i;
 
 	for (i = 1; i < ctrl->ctrl.queue_count; i++)
-		nrh_queue_stop(&ctrl->queues[i]);
+		nvme_rdma_queue_stop(&ctrl->queues[i]);
 }
 
-static void nrh_free_io_queues(struct nrh_ctrl *ctrl)
+static void nvme_rdma_free_io_queues(struct nvme_rdma_ctrl *ctrl)
 {
 	u32 i;
 
 	for (i = 1; i < ctrl->max_queues; i++)
-		nrh_queue_free(&ctrl->queues[i]);
+		nvme_rdma_queue_free(&ctrl->queues[i]);
 }
 
-static int nrh_start_io_queues(struct nrh_ctrl *ctrl, u32 first, u32 end)
+static int nvme_rdma_start_io_queues(struct nvme_rdma_ctrl *ctrl, u32 first, u32 end)
 {
 	u32 i;
 	int ret;
 
 	for (i = first; i < end; i++) {
-		ret = nrh_queue_start(ctrl, i);
+		ret = nvme_rdma_queue_start(ctrl, i);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
+static int nvme_rdma_configure_io_queues(struct nvme_rdma_ctrl *ctrl, bool new)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	u16 depth = nctrl->sqsize + 1;
 	u32 i, nr_started;
 	int ret;
 
-	ret = nrh_negotiate_queues(ctrl);
+	ret = nvme_rdma_negotiate_queues(ctrl);
 	if (ret)
 		return ret;
 
 	for (i = 1; i < nctrl->queue_count; i++) {
-		ret = nrh_queue_alloc(ctrl, i, depth);
+		ret = nvme_rdma_queue_alloc(ctrl, i, depth);
 		if (ret)
 			goto out_free_queues;
 	}
@@ -205,17 +205,17 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 		 * them CPUs, or their Connect cannot even be allocated.
 		 */
 		ret = nvme_alloc_io_tag_set(nctrl, &ctrl->io_set,
-					    &nrh_io_mq_ops,
+					    &nvme_rdma_io_mq_ops,
 					    nctrl->opts->nr_poll_queues ?
 					    HCTX_MAX_TYPES : 2,
-					    nrh_req_size(ctrl));
+					    nvme_rdma_req_size(ctrl));
 		if (ret)
 			goto out_free_queues;
 	}
 
 	/* Queues the tag set does not map yet are started after resizing. */
 	nr_started = min(nctrl->tagset->nr_hw_queues + 1, nctrl->queue_count);
-	ret = nrh_start_io_queues(ctrl, 1, nr_started);
+	ret = nvme_rdma_start_io_queues(ctrl, 1, nr_started);
 	if (ret)
 		goto out_quiesce;
 
@@ -235,7 +235,7 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 		nvme_unfreeze(nctrl);
 	}
 
-	ret = nrh_start_io_queues(ctrl, nr_started,
+	ret = nvme_rdma_start_io_queues(ctrl, nr_started,
 				  nctrl->tagset->nr_hw_queues + 1);
 	if (ret)
 		goto out_quiesce;
@@ -244,16 +244,16 @@ static int nrh_configure_io_queues(struct nrh_ctrl *ctrl, bool new)
 out_quiesce:
 	nvme_stop_queues(nctrl);
 	nvme_sync_io_queues(nctrl);
-	nrh_stop_io_queues(ctrl);
+	nvme_rdma_stop_io_queues(ctrl);
 	nvme_cancel_tagset(nctrl);
 	if (new)
 		nvme_remove_io_tag_set(nctrl);
 out_free_queues:
-	nrh_free_io_queues(ctrl);
+	nvme_rdma_free_io_queues(ctrl);
 	return ret;
 }
 
-void nrh_teardown_io_queues(struct nrh_ctrl *ctrl, bool remove)
+void nvme_rdma_teardown_io_queues(struct nvme_rdma_ctrl *ctrl, bool remove)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 
@@ -262,13 +262,13 @@ void nrh_teardown_io_queues(struct nrh_ctrl *ctrl, bool remove)
 		return;
 	nvme_stop_queues(nctrl);
 	nvme_sync_io_queues(nctrl);
-	nrh_stop_io_queues(ctrl);
+	nvme_rdma_stop_io_queues(ctrl);
 	nvme_cancel_tagset(nctrl);
 	if (remove) {
 		nvme_start_queues(nctrl);
 		nvme_remove_io_tag_set(nctrl);
 	}
-	nrh_free_io_queues(ctrl);
+	nvme_rdma_free_io_queues(ctrl);
 }
 
 /*
@@ -276,16 +276,16 @@ void nrh_teardown_io_queues(struct nrh_ctrl *ctrl, bool remove)
  * applied by nvme-core, and MAXCMD) and this host allow. A reconnect may
  * not shrink it below the depth the I/O tag set was created with.
  */
-static int nrh_negotiate_depth(struct nrh_ctrl *ctrl, bool new)
+static int nvme_rdma_negotiate_depth(struct nvme_rdma_ctrl *ctrl, bool new)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	u32 asked = nctrl->opts->queue_size;
 	u32 offered = nctrl->sqsize + 1;
-	u32 capped = min_t(u32, offered, NRH_MAX_QUEUE_DEPTH);
+	u32 capped = min_t(u32, offered, NVME_RDMA_MAX_QUEUE_DEPTH);
 	u32 in_use = !new && nctrl->tagset ? nctrl->tagset->queue_depth : 0;
 	u32 depth, keep;
 
-	depth = nvmeof_rdma_depth_limit(offered, NRH_MAX_QUEUE_DEPTH,
+	depth = nvme_rdma_depth_limit(offered, NVME_RDMA_MAX_QUEUE_DEPTH,
 					nctrl->maxcmd);
 	if (new && asked > offered)
 		dev_warn(nctrl->device,
@@ -294,12 +294,12 @@ static int nrh_negotiate_depth(struct nrh_ctrl *ctrl, bool new)
 	if (new && capped < offered)
 		dev_warn(nctrl->device,
 			 "queue depth %u > this host's maximum %u, using %u\n",
-			 offered, NRH_MAX_QUEUE_DEPTH, NRH_MAX_QUEUE_DEPTH);
+			 offered, NVME_RDMA_MAX_QUEUE_DEPTH, NVME_RDMA_MAX_QUEUE_DEPTH);
 	if (new && depth < capped)
 		dev_warn(nctrl->device,
 			 "queue depth %u > controller's MAXCMD %u, using %u\n",
 			 capped, nctrl->maxcmd, nctrl->maxcmd);
-	keep = nvmeof_rdma_depth_keep(depth, in_use);
+	keep = nvme_rdma_depth_keep(depth, in_use);
 	if (!keep) {
 		dev_err(nctrl->device,
 			"controller now allows queue depth %u, less than the %u in use\n",
@@ -317,27 +317,27 @@ static int nrh_negotiate_depth(struct nrh_ctrl *ctrl, bool new)
 }
 
 /*
- * A queue that broke while connecting (see nrh_queue_error()) may have
+ * A queue that broke while connecting (see nvme_rdma_queue_error()) may have
  * been stopped by the timeout handler, or have ignored a protocol
  * violation; the controller must not go, or stay, LIVE on it.
  */
-static bool nrh_queue_broke(struct nrh_ctrl *ctrl)
+static bool nvme_rdma_queue_broke(struct nvme_rdma_ctrl *ctrl)
 {
 	u32 i;
 
 	for (i = 0; i < ctrl->ctrl.queue_count; i++)
-		if (test_bit(NRH_Q_BROKEN, &ctrl->queues[i].flags))
+		if (test_bit(NVME_RDMA_Q_BROKEN, &ctrl->queues[i].flags))
 			return true;
 	return false;
 }
 
-int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
+int nvme_rdma_setup_ctrl(struct nvme_rdma_ctrl *ctrl, bool new)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	u32 capsule;
 	int ret;
 
-	ret = nrh_configure_admin_queue(ctrl, new);
+	ret = nvme_rdma_configure_admin_queue(ctrl, new);
 	if (ret)
 		goto out_unquiesce;
 
@@ -354,7 +354,7 @@ int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 		goto out_admin;
 	}
 
-	ret = nrh_negotiate_depth(ctrl, new);
+	ret = nvme_rdma_negotiate_depth(ctrl, new);
 	if (ret)
 		goto out_admin;
 
@@ -364,13 +364,13 @@ int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 			     capsule - sizeof(struct nvme_command) : 0;
 
 	if (nctrl->queue_count > 1) {
-		ret = nrh_configure_io_queues(ctrl, new);
+		ret = nvme_rdma_configure_io_queues(ctrl, new);
 		if (ret)
 			goto out_admin;
 	}
 
-	if (nrh_queue_broke(ctrl)) {
-		/* nrh_queue_error() said which queue and why. */
+	if (nvme_rdma_queue_broke(ctrl)) {
+		/* nvme_rdma_queue_error() said which queue and why. */
 		ret = -EIO;
 		goto out_io;
 	}
@@ -382,16 +382,16 @@ int nrh_setup_ctrl(struct nrh_ctrl *ctrl, bool new)
 		goto out_io;
 	}
 	nvme_start_ctrl(nctrl);
-	/* Pairs with nrh_queue_error(): a queue that broke just now. */
+	/* Pairs with nvme_rdma_queue_error(): a queue that broke just now. */
 	smp_mb();
-	if (nrh_queue_broke(ctrl))
-		nrh_error_recovery(ctrl, "queue broke while connecting");
+	if (nvme_rdma_queue_broke(ctrl))
+		nvme_rdma_error_recovery(ctrl, "queue broke while connecting");
 	return 0;
 
 out_io:
-	nrh_teardown_io_queues(ctrl, new);
+	nvme_rdma_teardown_io_queues(ctrl, new);
 out_admin:
-	nrh_teardown_admin_queue(ctrl, new);
+	nvme_rdma_teardown_admin_queue(ctrl, new);
 out_unquiesce:
 	if (!new) {
 		/*
@@ -405,34 +405,34 @@ out_unquiesce:
 	return ret;
 }
 
-void nrh_teardown_ctrl(struct nrh_ctrl *ctrl, bool shutdown)
+void nvme_rdma_teardown_ctrl(struct nvme_rdma_ctrl *ctrl, bool shutdown)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 
-	nrh_teardown_io_queues(ctrl, shutdown);
+	nvme_rdma_teardown_io_queues(ctrl, shutdown);
 	nvme_stop_admin_queue(nctrl);
 	if (shutdown)
 		nvme_shutdown_ctrl(nctrl);
 	else
 		nvme_disable_ctrl(nctrl);
-	nrh_teardown_admin_queue(ctrl, shutdown);
+	nvme_rdma_teardown_admin_queue(ctrl, shutdown);
 }
 
-static void nrh_delete_ctrl(struct nvme_ctrl *nctrl)
+static void nvme_rdma_delete_ctrl(struct nvme_ctrl *nctrl)
 {
-	nrh_teardown_ctrl(to_nrh_ctrl(nctrl), true);
+	nvme_rdma_teardown_ctrl(to_rdma_ctrl(nctrl), true);
 }
 
 /* Called by nvme_stop_ctrl(): nothing of ours may run past it. */
-static void nrh_stop_ctrl(struct nvme_ctrl *nctrl)
+static void nvme_rdma_stop_ctrl(struct nvme_ctrl *nctrl)
 {
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(nctrl);
 
 	flush_work(&ctrl->err_work);
 	cancel_delayed_work_sync(&ctrl->reconnect_work);
 }
 
-static const struct nvme_ctrl_ops nrh_ctrl_ops = {
+static const struct nvme_ctrl_ops nvme_rdma_ctrl_ops = {
 	/* sysfs "transport" and nvme-cli show this name. */
 	.name			= "rdma",
 	.module			= THIS_MODULE,
@@ -448,30 +448,30 @@ static const struct nvme_ctrl_ops nrh_ctrl_ops = {
 	.reg_read64		= nvmf_reg_read64,
 	.reg_read32		= nvmf_reg_read32,
 	/* The controller's lifecycle is ours. */
-	.stop_ctrl		= nrh_stop_ctrl,
-	.delete_ctrl		= nrh_delete_ctrl,
-	.free_ctrl		= nrh_free_ctrl,
-	.submit_async_event	= nrh_submit_async_event,
+	.stop_ctrl		= nvme_rdma_stop_ctrl,
+	.delete_ctrl		= nvme_rdma_delete_ctrl,
+	.free_ctrl		= nvme_rdma_free_ctrl,
+	.submit_async_event	= nvme_rdma_submit_async_event,
 };
 
-static bool nrh_ctrl_exists(struct nvmf_ctrl_options *opts)
+static bool nvme_rdma_ctrl_exists(struct nvmf_ctrl_options *opts)
 {
-	struct nrh_ctrl *ctrl;
+	struct nvme_rdma_ctrl *ctrl;
 	bool found = false;
 
-	mutex_lock(&nrh_ctrl_mutex);
-	list_for_each_entry(ctrl, &nrh_ctrl_list, entry) {
+	mutex_lock(&nvme_rdma_ctrl_mutex);
+	list_for_each_entry(ctrl, &nvme_rdma_ctrl_list, entry) {
 		if (nvmf_ip_options_match(&ctrl->ctrl, opts)) {
 			found = true;
 			break;
 		}
 	}
-	mutex_unlock(&nrh_ctrl_mutex);
+	mutex_unlock(&nvme_rdma_ctrl_mutex);
 	return found;
 }
 
 /* Addresses, defaults and duplicate check: all before nvme_init_ctrl(). */
-static int nrh_parse_addresses(struct nrh_ctrl *ctrl,
+static int nvme_rdma_parse_addresses(struct nvme_rdma_ctrl *ctrl,
 			       struct nvmf_ctrl_options *opts)
 {
 	int ret;
@@ -501,7 +501,7 @@ static int nrh_parse_addresses(struct nrh_ctrl *ctrl,
 			return ret;
 		}
 	}
-	if (!opts->duplicate_connect && nrh_ctrl_exists(opts))
+	if (!opts->duplicate_connect && nvme_rdma_ctrl_exists(opts))
 		return -EALREADY;
 	return 0;
 }
@@ -511,20 +511,20 @@ static int nrh_parse_addresses(struct nrh_ctrl *ctrl,
  * it goes on the list that device removal and unload walk; until then its
  * creator owns it alone.
  */
-static int nrh_first_connect(struct nrh_ctrl *ctrl)
+static int nvme_rdma_first_connect(struct nvme_rdma_ctrl *ctrl)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	int ret;
 
 	if (WARN_ON_ONCE(!nvme_change_ctrl_state(nctrl, NVME_CTRL_CONNECTING)))
 		return -EINTR;
-	ret = nrh_setup_ctrl(ctrl, true);
+	ret = nvme_rdma_setup_ctrl(ctrl, true);
 	if (ret)	/* an NVMe status is no errno for the options writer */
 		return ret < 0 ? ret : -EIO;
 
-	mutex_lock(&nrh_ctrl_mutex);
-	list_add_tail(&ctrl->entry, &nrh_ctrl_list);
-	mutex_unlock(&nrh_ctrl_mutex);
+	mutex_lock(&nvme_rdma_ctrl_mutex);
+	list_add_tail(&ctrl->entry, &nvme_rdma_ctrl_list);
+	mutex_unlock(&nvme_rdma_ctrl_mutex);
 	/* Log parsers know nvme-core transports by this line's start. */
 	dev_info(nctrl->device,
 		 "new ctrl: NQN \"%s\", addr %pISpc, %u I/O queues of depth %u\n",
@@ -533,11 +533,11 @@ static int nrh_first_connect(struct nrh_ctrl *ctrl)
 	return 0;
 }
 
-struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
+struct nvme_ctrl *nvme_rdma_create_ctrl(struct device *dev,
 				  struct nvmf_ctrl_options *opts)
 {
 	u32 cpus = num_online_cpus();
-	struct nrh_ctrl *ctrl;
+	struct nvme_rdma_ctrl *ctrl;
 	u32 i;
 	int ret;
 
@@ -545,14 +545,14 @@ struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
 	if (!ctrl)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&ctrl->entry);
-	INIT_WORK(&ctrl->err_work, nrh_err_work);
-	INIT_DELAYED_WORK(&ctrl->reconnect_work, nrh_reconnect_work);
-	INIT_WORK(&ctrl->ctrl.reset_work, nrh_reset_work);
+	INIT_WORK(&ctrl->err_work, nvme_rdma_err_work);
+	INIT_DELAYED_WORK(&ctrl->reconnect_work, nvme_rdma_reconnect_work);
+	INIT_WORK(&ctrl->ctrl.reset_work, nvme_rdma_reset_work);
 	ctrl->ctrl.opts = opts;
 	ctrl->ctrl.kato = opts->kato;
 	ctrl->ctrl.sqsize = opts->queue_size - 1;
 
-	ret = nrh_parse_addresses(ctrl, opts);
+	ret = nvme_rdma_parse_addresses(ctrl, opts);
 	if (ret)
 		goto out_free_ctrl;
 
@@ -568,7 +568,7 @@ struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
 		goto out_free_ctrl;
 	}
 	for (i = 0; i < ctrl->max_queues; i++) {
-		struct nrh_queue *q = &ctrl->queues[i];
+		struct nvme_rdma_queue *q = &ctrl->queues[i];
 
 		q->ctrl = ctrl;
 		q->qid = i;
@@ -579,13 +579,13 @@ struct nvme_ctrl *nrh_create_ctrl(struct device *dev,
 		init_completion(&q->drain_rq_done);
 	}
 
-	ret = nvme_init_ctrl(&ctrl->ctrl, dev, &nrh_ctrl_ops, 0);
+	ret = nvme_init_ctrl(&ctrl->ctrl, dev, &nvme_rdma_ctrl_ops, 0);
 	if (ret)
 		goto out_free_queues;
 
 	/* From here on the last nvme_put_ctrl() frees through free_ctrl. */
-	nrh_debugfs_ctrl_add(ctrl);
-	ret = nrh_first_connect(ctrl);
+	nvme_rdma_debugfs_ctrl_add(ctrl);
+	ret = nvme_rdma_first_connect(ctrl);
 	if (ret) {
 		nvme_uninit_ctrl(&ctrl->ctrl);
 		nvme_put_ctrl(&ctrl->ctrl);
@@ -603,7 +603,7 @@ out_free_ctrl:
 }
 
 /* Does any queue of @ctrl live on @ibdev? */
-static bool nrh_ctrl_on_device(struct nrh_ctrl *ctrl, struct ib_device *ibdev)
+static bool nvme_rdma_ctrl_on_device(struct nvme_rdma_ctrl *ctrl, struct ib_device *ibdev)
 {
 	u32 i;
 
@@ -618,14 +618,14 @@ static bool nrh_ctrl_on_device(struct nrh_ctrl *ctrl, struct ib_device *ibdev)
  * all when @ibdev is NULL (module unload), and return once they are gone:
  * both callers are about to pull something the controllers stand on.
  */
-void nrh_delete_ctrls_on(struct ib_device *ibdev)
+void nvme_rdma_delete_ctrls_on(struct ib_device *ibdev)
 {
-	struct nrh_ctrl *ctrl;
+	struct nvme_rdma_ctrl *ctrl;
 
-	mutex_lock(&nrh_ctrl_mutex);
-	list_for_each_entry(ctrl, &nrh_ctrl_list, entry) {
+	mutex_lock(&nvme_rdma_ctrl_mutex);
+	list_for_each_entry(ctrl, &nvme_rdma_ctrl_list, entry) {
 		if (ibdev) {
-			if (!nrh_ctrl_on_device(ctrl, ibdev))
+			if (!nvme_rdma_ctrl_on_device(ctrl, ibdev))
 				continue;
 			dev_info(ctrl->ctrl.device,
 				 "RDMA device %s removed, deleting controller\n",
@@ -633,6 +633,6 @@ void nrh_delete_ctrls_on(struct ib_device *ibdev)
 		}
 		nvme_delete_ctrl(&ctrl->ctrl);
 	}
-	mutex_unlock(&nrh_ctrl_mutex);
+	mutex_unlock(&nvme_rdma_ctrl_mutex);
 	flush_workqueue(nvme_delete_wq);
 }

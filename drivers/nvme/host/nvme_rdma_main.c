@@ -13,14 +13,14 @@
  * only useful to exercise that path or to work around a controller that
  * gets remote invalidation wrong. Read per command, so it may change live.
  */
-bool nrh_remote_inv = true;
-module_param_named(remote_invalidate, nrh_remote_inv, bool, 0644);
+bool nvme_rdma_remote_inv = true;
+module_param_named(remote_invalidate, nvme_rdma_remote_inv, bool, 0644);
 MODULE_PARM_DESC(remote_invalidate,
 		 "ask the controller to invalidate MRs (SEND with Invalidate); default true");
 
 /* Every controller that completed its first setup; free_ctrl unlinks. */
-DEFINE_MUTEX(nrh_ctrl_mutex);
-LIST_HEAD(nrh_ctrl_list);
+DEFINE_MUTEX(nvme_rdma_ctrl_mutex);
+LIST_HEAD(nvme_rdma_ctrl_list);
 
 /*
  * nvme-fabrics always accepts the transport-independent options (queue_size,
@@ -29,7 +29,7 @@ LIST_HEAD(nrh_ctrl_list);
  * strings valid there are valid here; anything else nvme-fabrics refuses
  * with "unknown parameter or missing value".
  */
-#define NRH_OPTS (NVMF_OPT_TRSVCID |		/* default 4420 */	\
+#define NVME_RDMA_OPTS (NVMF_OPT_TRSVCID |		/* default 4420 */	\
 		  NVMF_OPT_HOST_TRADDR |	/* picks the device */	\
 		  NVMF_OPT_TOS |		/* rdma_set_service_type */ \
 		  NVMF_OPT_NR_WRITE_QUEUES |	/* a read queue map */	\
@@ -41,13 +41,13 @@ LIST_HEAD(nrh_ctrl_list);
 static struct nvmf_transport_ops nvme_rdma_transport = {
 	.module		= THIS_MODULE,
 	.name		= "rdma",
-	.create_ctrl	= nrh_create_ctrl,
+	.create_ctrl	= nvme_rdma_create_ctrl,
 	.required_opts	= NVMF_OPT_TRADDR,
-	.allowed_opts	= NRH_OPTS,
+	.allowed_opts	= NVME_RDMA_OPTS,
 };
 
 /* Nothing to set up per device: queues open what they need themselves. */
-static int nrh_add_one(struct ib_device *ibdev)
+static int nvme_rdma_add_one(struct ib_device *ibdev)
 {
 	return 0;
 }
@@ -57,15 +57,15 @@ static int nrh_add_one(struct ib_device *ibdev)
  * because rdma_cm (removed after us, as it registered before us) then
  * waits for every cm_id on the device to be destroyed.
  */
-static void nrh_remove_one(struct ib_device *ibdev, void *client_data)
+static void nvme_rdma_remove_one(struct ib_device *ibdev, void *client_data)
 {
-	nrh_delete_ctrls_on(ibdev);
+	nvme_rdma_delete_ctrls_on(ibdev);
 }
 
-static struct ib_client nrh_ib_client = {
+static struct ib_client nvme_rdma_ib_client = {
 	.name	= "nvme_rdma",
-	.add	= nrh_add_one,
-	.remove	= nrh_remove_one,
+	.add	= nvme_rdma_add_one,
+	.remove	= nvme_rdma_remove_one,
 };
 
 static int __init nvme_rdma_init_module(void)
@@ -76,15 +76,15 @@ static int __init nvme_rdma_init_module(void)
 	 * Device callbacks come first: a controller created the moment the
 	 * transport is registered must already be found by device removal.
 	 */
-	nrh_debugfs_init();
-	ret = ib_register_client(&nrh_ib_client);
+	nvme_rdma_debugfs_init();
+	ret = ib_register_client(&nvme_rdma_ib_client);
 	if (!ret) {
 		ret = nvmf_register_transport(&nvme_rdma_transport);
 		if (!ret)
 			return 0;
-		ib_unregister_client(&nrh_ib_client);
+		ib_unregister_client(&nvme_rdma_ib_client);
 	}
-	nrh_debugfs_exit();
+	nvme_rdma_debugfs_exit();
 	return ret;
 }
 
@@ -96,9 +96,9 @@ static void __exit nvme_rdma_cleanup_module(void)
 	 * queue on any device.
 	 */
 	nvmf_unregister_transport(&nvme_rdma_transport);
-	ib_unregister_client(&nrh_ib_client);
-	nrh_delete_ctrls_on(NULL);
-	nrh_debugfs_exit();
+	ib_unregister_client(&nvme_rdma_ib_client);
+	nvme_rdma_delete_ctrls_on(NULL);
+	nvme_rdma_debugfs_exit();
 }
 
 module_init(nvme_rdma_init_module);

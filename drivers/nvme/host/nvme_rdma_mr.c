@@ -25,7 +25,7 @@
 
 #include <linux/error-injection.h>
 
-int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
+int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q, u32 max_pages)
 {
 	u16 i;
 	int ret;
@@ -42,7 +42,7 @@ int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 			dev_err(q->ctrl->ctrl.device,
 				"queue %u: allocating MR %u of %u (%u pages): %d\n",
 				q->qid, i, q->nr_slots, max_pages, ret);
-			nrh_mrs_free(q);
+			nvme_rdma_mrs_free(q);
 			return ret;
 		}
 		q->mrs[i] = mr;
@@ -50,9 +50,9 @@ int nrh_mrs_alloc(struct nrh_queue *q, u32 max_pages)
 	return 0;
 }
 
-ALLOW_ERROR_INJECTION(nrh_mrs_alloc, ERRNO);
+ALLOW_ERROR_INJECTION(nvme_rdma_mrs_alloc, ERRNO);
 
-void nrh_mrs_free(struct nrh_queue *q)
+void nvme_rdma_mrs_free(struct nvme_rdma_queue *q)
 {
 	u16 i;
 
@@ -66,7 +66,7 @@ void nrh_mrs_free(struct nrh_queue *q)
 }
 
 /**
- * nrh_mr_map() - register the DMA-mapped data of a request
+ * nvme_rdma_mr_map() - register the DMA-mapped data of a request
  * @q: its queue
  * @req: the request; req->sgt holds the mapped scatterlist
  * @rq: the block request
@@ -74,7 +74,7 @@ void nrh_mrs_free(struct nrh_queue *q)
  *
  * Prepares req->reg_wr; the caller posts it chained before the SEND.
  */
-int nrh_mr_map(struct nrh_queue *q, struct nrh_req *req, struct request *rq,
+int nvme_rdma_mr_map(struct nvme_rdma_queue *q, struct nvme_rdma_request *req, struct request *rq,
 	       struct nvme_keyed_sgl_desc *sgl)
 {
 	struct ib_mr *mr = q->mrs[rq->tag];
@@ -105,13 +105,13 @@ int nrh_mr_map(struct nrh_queue *q, struct nrh_req *req, struct request *rq,
 	put_unaligned_le24(mr->length, sgl->length);
 	put_unaligned_le32(mr->rkey, sgl->key);
 	sgl->type = (NVME_KEY_SGL_FMT_DATA_DESC << 4) |
-		    (READ_ONCE(nrh_remote_inv) ? NVME_SGL_FMT_INVALIDATE :
+		    (READ_ONCE(nvme_rdma_remote_inv) ? NVME_SGL_FMT_INVALIDATE :
 						 NVME_SGL_FMT_ADDRESS);
-	nrh_stat_inc(q, NRH_STAT_KEYED);
+	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_KEYED);
 	return 0;
 }
 
-int nrh_mr_local_inv(struct nrh_queue *q, struct nrh_req *req)
+int nvme_rdma_mr_post_inv(struct nvme_rdma_queue *q, struct nvme_rdma_request *req)
 {
 	struct ib_send_wr wr = {
 		.opcode			= IB_WR_LOCAL_INV,
@@ -122,24 +122,24 @@ int nrh_mr_local_inv(struct nrh_queue *q, struct nrh_req *req)
 
 	trace_nvme_rdma_mr_local_inv(q->ctrl->ctrl.instance, q->qid,
 				     req->mr->rkey, req->mr->length);
-	nrh_stat_inc(q, NRH_STAT_LOCAL_INV);
+	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_LOCAL_INV);
 	return ib_post_send(q->qp, &wr, NULL);
 }
 
-void nrh_mr_inv_done(struct ib_cq *cq, struct ib_wc *wc)
+void nvme_rdma_mr_inv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct nrh_req *req = container_of(wc->wr_cqe, struct nrh_req,
+	struct nvme_rdma_request *req = container_of(wc->wr_cqe, struct nvme_rdma_request,
 					   inv_cqe);
 
-	if (unlikely(!test_bit(NRH_Q_ACTIVE, &req->queue->flags)))
+	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &req->queue->flags)))
 		return;
-	if (nrh_wc_failed(cq->cq_context, wc, "local invalidate"))
+	if (nvme_rdma_wc_failed(cq->cq_context, wc, "local invalidate"))
 		return;
-	nrh_req_put(req);
+	nvme_rdma_req_put(req);
 }
 
 /* REG_MR is posted unsignaled: this only ever sees failures. */
-void nrh_mr_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+void nvme_rdma_mr_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	nrh_wc_failed(cq->cq_context, wc, "memory registration");
+	nvme_rdma_wc_failed(cq->cq_context, wc, "memory registration");
 }

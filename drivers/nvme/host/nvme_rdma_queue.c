@@ -4,12 +4,12 @@
  * connection, from resolution to teardown.
  *
  * Life of a queue:
- *   nrh_queue_alloc()  cm_id, resolve, PD/CQ/QP, capsules, responses, MRs,
+ *   nvme_rdma_queue_alloc()  cm_id, resolve, PD/CQ/QP, capsules, responses, MRs,
  *                      receives posted, connected (ALLOCATED, ACTIVE)
- *   nrh_queue_start()  NVMe-oF Connect on it (LIVE)
- *   nrh_queue_stop()   disconnect, bounded flush, QP and CQ destroyed: no
+ *   nvme_rdma_queue_start()  NVMe-oF Connect on it (LIVE)
+ *   nvme_rdma_queue_stop()   disconnect, bounded flush, QP and CQ destroyed: no
  *                      completion handler runs for this queue after it
- *   nrh_queue_free()   memory, MRs, PD and cm_id released
+ *   nvme_rdma_queue_free()   memory, MRs, PD and cm_id released
  *
  * Stopping destroys the QP and CQ rather than leaving that to free: the
  * callers cancel the outstanding requests right after stopping, and a
@@ -22,31 +22,31 @@
 
 #include <linux/error-injection.h>
 
-static void nrh_qp_event(struct ib_event *ev, void *ctx)
+static void nvme_rdma_qp_event(struct ib_event *ev, void *ctx)
 {
-	struct nrh_queue *q = ctx;
+	struct nvme_rdma_queue *q = ctx;
 
 	dev_dbg(q->ctrl->ctrl.device, "queue %u: QP event %s (%d)\n", q->qid,
 		ib_event_msg(ev->event), ev->event);
 }
 
-static void nrh_drain_sq_done(struct ib_cq *cq, struct ib_wc *wc)
+static void nvme_rdma_drain_sq_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct nrh_queue *q = container_of(wc->wr_cqe, struct nrh_queue,
+	struct nvme_rdma_queue *q = container_of(wc->wr_cqe, struct nvme_rdma_queue,
 					   drain_sq_cqe);
 
 	complete(&q->drain_sq_done);
 }
 
-static void nrh_drain_rq_done(struct ib_cq *cq, struct ib_wc *wc)
+static void nvme_rdma_drain_rq_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct nrh_queue *q = container_of(wc->wr_cqe, struct nrh_queue,
+	struct nvme_rdma_queue *q = container_of(wc->wr_cqe, struct nvme_rdma_queue,
 					   drain_rq_cqe);
 
 	complete(&q->drain_rq_done);
 }
 
-int nrh_post_recv(struct nrh_queue *q, struct nrh_rsp_slot *slot)
+int nvme_rdma_post_recv(struct nvme_rdma_queue *q, struct nvme_rdma_rsp_slot *slot)
 {
 	return ib_post_recv(q->qp, &slot->wr, NULL);
 }
@@ -55,7 +55,7 @@ int nrh_post_recv(struct nrh_queue *q, struct nrh_rsp_slot *slot)
  * Wait for a drain marker; a polled CQ has nobody else to reap it, so reap
  * it here between naps. Returns false when the deadline passed.
  */
-static bool nrh_drain_wait(struct nrh_queue *q, struct completion *done,
+static bool nvme_rdma_drain_wait(struct nvme_rdma_queue *q, struct completion *done,
 			   unsigned long deadline)
 {
 	long left;
@@ -81,7 +81,7 @@ static bool nrh_drain_wait(struct nrh_queue *q, struct completion *done,
  * waits forever for them. Flushes complete in order, so once both markers
  * are back every earlier completion has been handled.
  */
-static void nrh_queue_drain(struct nrh_queue *q)
+static void nvme_rdma_queue_drain(struct nvme_rdma_queue *q)
 {
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
 	/*
@@ -111,24 +111,24 @@ static void nrh_queue_drain(struct nrh_queue *q)
 
 	reinit_completion(&q->drain_sq_done);
 	reinit_completion(&q->drain_rq_done);
-	deadline = jiffies + msecs_to_jiffies(NRH_DRAIN_TIMEOUT_MS);
+	deadline = jiffies + msecs_to_jiffies(NVME_RDMA_DRAIN_TIMEOUT_MS);
 	if (!ib_post_send(q->qp, &swr.wr, NULL))
-		sq_ok = nrh_drain_wait(q, &q->drain_sq_done, deadline);
+		sq_ok = nvme_rdma_drain_wait(q, &q->drain_sq_done, deadline);
 	if (!ib_post_recv(q->qp, &rwr, NULL))
-		rq_ok = nrh_drain_wait(q, &q->drain_rq_done, deadline);
+		rq_ok = nvme_rdma_drain_wait(q, &q->drain_rq_done, deadline);
 	if (!sq_ok || !rq_ok)
 		dev_warn(q->ctrl->ctrl.device,
 			 "queue %u: %s%s not flushed within %u ms, destroying it anyway\n",
 			 q->qid, sq_ok ? "" : "send queue ",
-			 rq_ok ? "" : "receive queue ", NRH_DRAIN_TIMEOUT_MS);
+			 rq_ok ? "" : "receive queue ", NVME_RDMA_DRAIN_TIMEOUT_MS);
 }
 
 /*
- * blk-mq may call nrh_poll() on a polled queue at any time, even while
+ * blk-mq may call nvme_rdma_poll() on a polled queue at any time, even while
  * the queue is being set up or torn down: take the CQ away from it under
  * poll_lock, which the poller holds while reaping, before freeing it.
  */
-static void nrh_queue_free_cq(struct nrh_queue *q)
+static void nvme_rdma_queue_free_cq(struct nvme_rdma_queue *q)
 {
 	struct ib_cq *cq;
 
@@ -141,10 +141,10 @@ static void nrh_queue_free_cq(struct nrh_queue *q)
 }
 
 /* Disconnect, flush and destroy QP and CQ; caller holds q->lock. */
-static void __nrh_queue_stop(struct nrh_queue *q)
+static void __nvme_rdma_queue_stop(struct nvme_rdma_queue *q)
 {
-	clear_bit(NRH_Q_LIVE, &q->flags);
-	if (!test_and_clear_bit(NRH_Q_ACTIVE, &q->flags))
+	clear_bit(NVME_RDMA_Q_LIVE, &q->flags);
+	if (!test_and_clear_bit(NVME_RDMA_Q_ACTIVE, &q->flags))
 		return;
 	trace_nvme_rdma_queue_state(q->ctrl->ctrl.instance, q->qid, "stopping");
 	/*
@@ -158,21 +158,21 @@ static void __nrh_queue_stop(struct nrh_queue *q)
 
 	/* Tell the controller now; its reply is not waited for. */
 	rdma_disconnect(q->cm_id);
-	nrh_queue_drain(q);
+	nvme_rdma_queue_drain(q);
 
 	rdma_destroy_qp(q->cm_id);
 	q->qp = NULL;
-	nrh_queue_free_cq(q);
+	nvme_rdma_queue_free_cq(q);
 }
 
-void nrh_queue_stop(struct nrh_queue *q)
+void nvme_rdma_queue_stop(struct nvme_rdma_queue *q)
 {
 	mutex_lock(&q->lock);
-	__nrh_queue_stop(q);
+	__nvme_rdma_queue_stop(q);
 	mutex_unlock(&q->lock);
 }
 
-static void nrh_buffers_free(struct nrh_queue *q)
+static void nvme_rdma_buffers_free(struct nvme_rdma_queue *q)
 {
 	if (q->rsp_buf) {
 		ib_dma_unmap_single(q->ibdev, q->rsp_dma,
@@ -196,7 +196,7 @@ static void nrh_buffers_free(struct nrh_queue *q)
  * Capsules and response buffers are one DMA mapping each for the life of
  * the connection; the hot path only syncs the slot it uses.
  */
-static int nrh_buffers_alloc(struct nrh_queue *q)
+static int nvme_rdma_buffers_alloc(struct nvme_rdma_queue *q)
 {
 	struct ib_device *ibdev = q->ibdev;
 	size_t sqe_len = q->nr_slots * sizeof(*q->sqe_buf);
@@ -233,9 +233,9 @@ static int nrh_buffers_alloc(struct nrh_queue *q)
 	if (!q->rsp_slots)
 		goto out_free;
 	for (i = 0; i < q->depth; i++) {
-		struct nrh_rsp_slot *slot = &q->rsp_slots[i];
+		struct nvme_rdma_rsp_slot *slot = &q->rsp_slots[i];
 
-		slot->cqe.done = nrh_recv_done;
+		slot->cqe.done = nvme_rdma_recv_done;
 		slot->sge.addr = q->rsp_dma + i * sizeof(*q->rsp_buf);
 		slot->sge.length = sizeof(*q->rsp_buf);
 		slot->sge.lkey = q->pd->local_dma_lkey;
@@ -246,14 +246,14 @@ static int nrh_buffers_alloc(struct nrh_queue *q)
 	return 0;
 
 out_free:
-	nrh_buffers_free(q);
+	nvme_rdma_buffers_free(q);
 	return -ENOMEM;
 }
 
 /* Is this device able to carry us, and with how many pages per MR? */
-static int nrh_check_device(struct nrh_queue *q)
+static int nvme_rdma_check_device(struct nvme_rdma_queue *q)
 {
-	struct nrh_ctrl *ctrl = q->ctrl;
+	struct nvme_rdma_ctrl *ctrl = q->ctrl;
 	struct ib_device_attr *attrs = &q->ibdev->attrs;
 	u32 pages;
 
@@ -272,7 +272,7 @@ static int nrh_check_device(struct nrh_queue *q)
 	}
 
 	/* One page of the MR is for a buffer not starting on a page. */
-	pages = min_t(u32, NRH_MAX_PAGES,
+	pages = min_t(u32, NVME_RDMA_MAX_PAGES,
 		      attrs->max_fast_reg_page_list_len - 1);
 	if (!ctrl->max_pages) {
 		ctrl->max_pages = pages;
@@ -283,22 +283,22 @@ static int nrh_check_device(struct nrh_queue *q)
 			dev_name(&q->ibdev->dev), pages, ctrl->max_pages);
 		return -EOPNOTSUPP;
 	}
-	q->inline_sges = min_t(u32, NRH_MAX_INLINE_SGES,
+	q->inline_sges = min_t(u32, NVME_RDMA_MAX_INLINE_SGES,
 			       attrs->max_send_sge - 1);
 	return 0;
 }
 
 /* Send WRs: REG_MR + SEND + LOCAL_INV per slot, and the drain marker. */
-static int nrh_queue_create_ib(struct nrh_queue *q)
+static int nvme_rdma_queue_create_ib(struct nvme_rdma_queue *q)
 {
-	struct nrh_ctrl *ctrl = q->ctrl;
+	struct nvme_rdma_ctrl *ctrl = q->ctrl;
 	struct ib_device *ibdev = q->ibdev;
 	struct ib_qp_init_attr init = {};
 	int send_wrs = 3 * q->nr_slots + 1;
 	int recv_wrs = q->depth + 1;
 	int ret;
 
-	ret = nrh_check_device(q);
+	ret = nvme_rdma_check_device(q);
 	if (ret)
 		return ret;
 	if (send_wrs > ibdev->attrs.max_qp_wr) {
@@ -326,7 +326,7 @@ static int nrh_queue_create_ib(struct nrh_queue *q)
 		goto out_pd;
 	}
 
-	init.event_handler = nrh_qp_event;
+	init.event_handler = nvme_rdma_qp_event;
 	init.qp_context = q;
 	init.send_cq = q->cq;
 	init.recv_cq = q->cq;
@@ -341,41 +341,41 @@ static int nrh_queue_create_ib(struct nrh_queue *q)
 		goto out_cq;
 	q->qp = q->cm_id->qp;
 
-	ret = nrh_buffers_alloc(q);
+	ret = nvme_rdma_buffers_alloc(q);
 	if (ret)
 		goto out_qp;
-	ret = nrh_mrs_alloc(q, ctrl->max_pages + 1);
+	ret = nvme_rdma_mrs_alloc(q, ctrl->max_pages + 1);
 	if (ret)
 		goto out_buffers;
 	return 0;
 
 out_buffers:
-	nrh_buffers_free(q);
+	nvme_rdma_buffers_free(q);
 out_qp:
 	rdma_destroy_qp(q->cm_id);
 	q->qp = NULL;
 out_cq:
-	nrh_queue_free_cq(q);
+	nvme_rdma_queue_free_cq(q);
 out_pd:
 	ib_dealloc_pd(q->pd);
 	q->pd = NULL;
 	return ret;
 }
 
-static void nrh_queue_destroy_ib(struct nrh_queue *q)
+static void nvme_rdma_queue_destroy_ib(struct nvme_rdma_queue *q)
 {
-	nrh_mrs_free(q);
-	nrh_buffers_free(q);
+	nvme_rdma_mrs_free(q);
+	nvme_rdma_buffers_free(q);
 	if (q->qp) {
 		rdma_destroy_qp(q->cm_id);
 		q->qp = NULL;
 	}
-	nrh_queue_free_cq(q);
+	nvme_rdma_queue_free_cq(q);
 	ib_dealloc_pd(q->pd);
 	q->pd = NULL;
 }
 
-static bool nrh_queue_is_polled(struct nrh_ctrl *ctrl, int qid)
+static bool nvme_rdma_queue_is_polled(struct nvme_rdma_ctrl *ctrl, int qid)
 {
 	u32 first_poll = 1 + ctrl->io_queues[HCTX_TYPE_DEFAULT] +
 			 ctrl->io_queues[HCTX_TYPE_READ];
@@ -384,22 +384,22 @@ static bool nrh_queue_is_polled(struct nrh_ctrl *ctrl, int qid)
 }
 
 /**
- * nrh_queue_alloc() - create and connect queue @qid
+ * nvme_rdma_queue_alloc() - create and connect queue @qid
  * @ctrl: the controller
  * @qid: 0 for the admin queue
  * @depth: entries; for I/O queues at least the tag set's depth
  *
- * Every step is bounded (see the NRH_*_TIMEOUT_MS), so a dead or missing
+ * Every step is bounded (see the NVME_RDMA_*_TIMEOUT_MS), so a dead or missing
  * controller fails this within seconds.
  */
-int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth)
+int nvme_rdma_queue_alloc(struct nvme_rdma_ctrl *ctrl, int qid, u16 depth)
 {
-	struct nrh_queue *q = &ctrl->queues[qid];
+	struct nvme_rdma_queue *q = &ctrl->queues[qid];
 	struct rdma_cm_id *cm_id;
 	int i, ret;
 
 	mutex_lock(&q->lock);
-	if (WARN_ON_ONCE(test_bit(NRH_Q_ALLOCATED, &q->flags))) {
+	if (WARN_ON_ONCE(test_bit(NVME_RDMA_Q_ALLOCATED, &q->flags))) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -409,11 +409,11 @@ int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth)
 	/* The admin queue has a capsule slot more for the AEN command. */
 	q->nr_slots = qid ? depth : NVME_AQ_DEPTH;
 	q->flags = 0;
-	q->polled = nrh_queue_is_polled(ctrl, qid);
-	q->drain_sq_cqe.done = nrh_drain_sq_done;
-	q->drain_rq_cqe.done = nrh_drain_rq_done;
+	q->polled = nvme_rdma_queue_is_polled(ctrl, qid);
+	q->drain_sq_cqe.done = nvme_rdma_drain_sq_done;
+	q->drain_rq_cqe.done = nvme_rdma_drain_rq_done;
 
-	cm_id = rdma_create_id(&init_net, nrh_cm_handler, q, RDMA_PS_TCP,
+	cm_id = rdma_create_id(&init_net, nvme_rdma_cm_handler, q, RDMA_PS_TCP,
 			       IB_QPT_RC);
 	if (IS_ERR(cm_id)) {
 		ret = PTR_ERR(cm_id);
@@ -425,17 +425,17 @@ int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth)
 	if (ctrl->ctrl.opts->tos >= 0)
 		rdma_set_service_type(cm_id, ctrl->ctrl.opts->tos);
 
-	ret = nrh_cm_resolve(q);
+	ret = nvme_rdma_cm_resolve(q);
 	if (ret)
 		goto out_destroy_id;
 	WRITE_ONCE(q->ibdev, cm_id->device);
 
-	ret = nrh_queue_create_ib(q);
+	ret = nvme_rdma_queue_create_ib(q);
 	if (ret)
 		goto out_destroy_id;
 
 	for (i = 0; i < q->depth; i++) {
-		ret = nrh_post_recv(q, &q->rsp_slots[i]);
+		ret = nvme_rdma_post_recv(q, &q->rsp_slots[i]);
 		if (ret) {
 			dev_err(ctrl->ctrl.device,
 				"queue %u: posting receive %d: %d\n", qid, i,
@@ -445,20 +445,20 @@ int nrh_queue_alloc(struct nrh_ctrl *ctrl, int qid, u16 depth)
 	}
 
 	/* From here on a lost connection is recovery's business. */
-	set_bit(NRH_Q_ACTIVE, &q->flags);
-	ret = nrh_cm_connect(q);
+	set_bit(NVME_RDMA_Q_ACTIVE, &q->flags);
+	ret = nvme_rdma_cm_connect(q);
 	if (ret) {
-		__nrh_queue_stop(q);
+		__nvme_rdma_queue_stop(q);
 		goto out_destroy_ib;
 	}
-	set_bit(NRH_Q_ALLOCATED, &q->flags);
-	nrh_stat_inc(q, NRH_STAT_CONNECTS);
+	set_bit(NVME_RDMA_Q_ALLOCATED, &q->flags);
+	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_CONNECTS);
 	trace_nvme_rdma_queue_state(ctrl->ctrl.instance, qid, "connected");
 	mutex_unlock(&q->lock);
 	return 0;
 
 out_destroy_ib:
-	nrh_queue_destroy_ib(q);
+	nvme_rdma_queue_destroy_ib(q);
 out_destroy_id:
 	/* Also cancels a resolution or connect still in progress. */
 	rdma_destroy_id(cm_id);
@@ -469,11 +469,11 @@ out_unlock:
 	return ret;
 }
 
-ALLOW_ERROR_INJECTION(nrh_queue_alloc, ERRNO);
+ALLOW_ERROR_INJECTION(nvme_rdma_queue_alloc, ERRNO);
 
-int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
+int nvme_rdma_queue_start(struct nvme_rdma_ctrl *ctrl, int qid)
 {
-	struct nrh_queue *q = &ctrl->queues[qid];
+	struct nvme_rdma_queue *q = &ctrl->queues[qid];
 	int ret;
 
 	/*
@@ -483,7 +483,7 @@ int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
 	 * publishes the tag set to the completion handlers' acquire.
 	 */
 	smp_mb__before_atomic();
-	set_bit(NRH_Q_TAGGED, &q->flags);
+	set_bit(NVME_RDMA_Q_TAGGED, &q->flags);
 	if (qid)
 		ret = nvmf_connect_io_queue(&ctrl->ctrl, qid);
 	else
@@ -491,20 +491,20 @@ int nrh_queue_start(struct nrh_ctrl *ctrl, int qid)
 	if (ret) {
 		dev_err(ctrl->ctrl.device,
 			"queue %d: NVMe-oF Connect failed: %d\n", qid, ret);
-		nrh_queue_stop(q);
+		nvme_rdma_queue_stop(q);
 		return ret;
 	}
-	set_bit(NRH_Q_LIVE, &q->flags);
+	set_bit(NVME_RDMA_Q_LIVE, &q->flags);
 	trace_nvme_rdma_queue_state(ctrl->ctrl.instance, qid, "live");
 	return 0;
 }
 
-void nrh_queue_free(struct nrh_queue *q)
+void nvme_rdma_queue_free(struct nvme_rdma_queue *q)
 {
 	mutex_lock(&q->lock);
-	if (test_and_clear_bit(NRH_Q_ALLOCATED, &q->flags)) {
-		__nrh_queue_stop(q);
-		nrh_queue_destroy_ib(q);
+	if (test_and_clear_bit(NVME_RDMA_Q_ALLOCATED, &q->flags)) {
+		__nvme_rdma_queue_stop(q);
+		nvme_rdma_queue_destroy_ib(q);
 		rdma_destroy_id(q->cm_id);
 		q->cm_id = NULL;
 		WRITE_ONCE(q->ibdev, NULL);

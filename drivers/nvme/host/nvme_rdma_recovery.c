@@ -5,7 +5,7 @@
  *
  * Anything that finds a queue unusable (a failed work request, a bogus
  * response, a lost connection, a command timeout on a live controller)
- * calls nrh_error_recovery(). nvme-core's state machine lets only the
+ * calls nvme_rdma_error_recovery(). nvme-core's state machine lets only the
  * first caller move LIVE -> RESETTING, so the teardown runs once however
  * many completions fail. After it the controller is CONNECTING: nvme-core
  * then fails requests fast once fast_io_fail_tmo expires, and we try to
@@ -19,7 +19,7 @@
  * Safe from any context, including the completion softirq. True when this
  * call started the recovery.
  */
-bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
+bool nvme_rdma_error_recovery(struct nvme_rdma_ctrl *ctrl, const char *why)
 {
 	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_RESETTING))
 		return false;
@@ -33,28 +33,28 @@ bool nrh_error_recovery(struct nrh_ctrl *ctrl, const char *why)
  * A queue is unusable, seen from a context that must not walk the tag
  * sets (a CM event handler, submission, the timeout handler): recover a
  * live controller, or keep a setup in progress from making it LIVE on the
- * queue, with the marking protocol of nrh_queue_error().  True when this
+ * queue, with the marking protocol of nvme_rdma_queue_error().  True when this
  * call started recovery, which then owns the queue's requests.
  */
-bool nrh_queue_broken(struct nrh_queue *q, const char *why)
+bool nvme_rdma_queue_broken(struct nvme_rdma_queue *q, const char *why)
 {
-	struct nrh_ctrl *ctrl = q->ctrl;
+	struct nvme_rdma_ctrl *ctrl = q->ctrl;
 
-	if (nrh_error_recovery(ctrl, why))
+	if (nvme_rdma_error_recovery(ctrl, why))
 		return true;
-	set_bit(NRH_Q_BROKEN, &q->flags);
-	/* Pairs with the barrier in nrh_setup_ctrl(). */
+	set_bit(NVME_RDMA_Q_BROKEN, &q->flags);
+	/* Pairs with the barrier in nvme_rdma_setup_ctrl(). */
 	smp_mb__after_atomic();
 	return READ_ONCE(ctrl->ctrl.state) == NVME_CTRL_LIVE &&
-	       nrh_error_recovery(ctrl, why);
+	       nvme_rdma_error_recovery(ctrl, why);
 }
 
-static bool nrh_abort_queue_rq(struct request *rq, void *data)
+static bool nvme_rdma_abort_queue_rq(struct request *rq, void *data)
 {
-	struct nrh_req *req = blk_mq_rq_to_pdu(rq);
+	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
 
 	if (req->queue == data) {
-		set_bit(NRH_R_ABORTED, &req->flags);
+		set_bit(NVME_RDMA_R_ABORTED, &req->flags);
 		blk_abort_request(rq);
 	}
 	return true;
@@ -70,26 +70,26 @@ static bool nrh_abort_queue_rq(struct request *rq, void *data)
  * milliseconds. Called from the queue's completion handlers, which run
  * only while the queue is active, so the tag sets are still there.
  */
-void nrh_queue_error(struct nrh_queue *q, const char *why)
+void nvme_rdma_queue_error(struct nvme_rdma_queue *q, const char *why)
 {
-	struct nrh_ctrl *ctrl = q->ctrl;
+	struct nvme_rdma_ctrl *ctrl = q->ctrl;
 	bool first;
 
-	if (nrh_error_recovery(ctrl, why))
+	if (nvme_rdma_error_recovery(ctrl, why))
 		return;
 	/*
 	 * Mark the queue before looking at the state again (a value-returning
-	 * atomic is a full barrier); nrh_setup_ctrl() makes the controller
+	 * atomic is a full barrier); nvme_rdma_setup_ctrl() makes the controller
 	 * LIVE before it looks for marks. So a queue that breaks while the
 	 * setup finishes is seen by one of us, and a LIVE controller is never
 	 * left with a queue the timeout handler stopped.
 	 */
-	first = !test_and_set_bit(NRH_Q_BROKEN, &q->flags);
+	first = !test_and_set_bit(NVME_RDMA_Q_BROKEN, &q->flags);
 	switch (READ_ONCE(ctrl->ctrl.state)) {
 	case NVME_CTRL_CONNECTING:
 		break;
 	case NVME_CTRL_LIVE:
-		nrh_error_recovery(ctrl, why);
+		nvme_rdma_error_recovery(ctrl, why);
 		return;
 	default:
 		return;
@@ -100,10 +100,10 @@ void nrh_queue_error(struct nrh_queue *q, const char *why)
 			 "queue %u: %s while connecting, failing its commands\n",
 			 q->qid, why);
 	/* Not started: no command of it to fail, maybe no tag set to walk. */
-	if (!test_bit_acquire(NRH_Q_TAGGED, &q->flags))
+	if (!test_bit_acquire(NVME_RDMA_Q_TAGGED, &q->flags))
 		return;
-	blk_mq_tagset_busy_iter(nrh_admin_queue(q) ? &ctrl->admin_set :
-				&ctrl->io_set, nrh_abort_queue_rq, q);
+	blk_mq_tagset_busy_iter(nvme_rdma_admin_queue(q) ? &ctrl->admin_set :
+				&ctrl->io_set, nvme_rdma_abort_queue_rq, q);
 }
 
 /*
@@ -111,7 +111,7 @@ void nrh_queue_error(struct nrh_queue *q, const char *why)
  * attempt. A connect that the controller refused with Do Not Retry will
  * be refused again: give up at once rather than wait out ctrl_loss_tmo.
  */
-void nrh_reconnect_or_remove(struct nrh_ctrl *ctrl, int error)
+void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	int max = nctrl->opts->max_reconnects;
@@ -153,19 +153,19 @@ void nrh_reconnect_or_remove(struct nrh_ctrl *ctrl, int error)
 	queue_delayed_work(nvme_wq, &ctrl->reconnect_work, delay);
 }
 
-void nrh_reconnect_work(struct work_struct *work)
+void nvme_rdma_reconnect_work(struct work_struct *work)
 {
-	struct nrh_ctrl *ctrl = container_of(to_delayed_work(work),
-					     struct nrh_ctrl, reconnect_work);
+	struct nvme_rdma_ctrl *ctrl = container_of(to_delayed_work(work),
+					     struct nvme_rdma_ctrl, reconnect_work);
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	int ret;
 
 	++nctrl->nr_reconnects;
-	ret = nrh_setup_ctrl(ctrl, false);
+	ret = nvme_rdma_setup_ctrl(ctrl, false);
 	if (ret) {
 		dev_info(nctrl->device, "reconnect attempt %d failed: %d\n",
 			 nctrl->nr_reconnects, ret);
-		nrh_reconnect_or_remove(ctrl, ret);
+		nvme_rdma_reconnect_or_remove(ctrl, ret);
 		return;
 	}
 	dev_info(nctrl->device, "reconnected after %d attempt(s)\n",
@@ -173,17 +173,17 @@ void nrh_reconnect_work(struct work_struct *work)
 	nctrl->nr_reconnects = 0;
 }
 
-void nrh_err_work(struct work_struct *work)
+void nvme_rdma_err_work(struct work_struct *work)
 {
-	struct nrh_ctrl *ctrl = container_of(work, struct nrh_ctrl, err_work);
+	struct nvme_rdma_ctrl *ctrl = container_of(work, struct nvme_rdma_ctrl, err_work);
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 
 	/* No AEN may be submitted on a queue we are about to stop. */
 	flush_work(&nctrl->async_event_work);
-	nrh_teardown_io_queues(ctrl, false);
+	nvme_rdma_teardown_io_queues(ctrl, false);
 	/* Let queued I/O requeue or fail over instead of sitting quiesced. */
 	nvme_start_queues(nctrl);
-	nrh_teardown_admin_queue(ctrl, false);
+	nvme_rdma_teardown_admin_queue(ctrl, false);
 	nvme_start_admin_queue(nctrl);
 	/*
 	 * Only now: in 6.1.y the keep-alive work waits for its command
@@ -200,19 +200,19 @@ void nrh_err_work(struct work_struct *work)
 			     nctrl->state != NVME_CTRL_DELETING_NOIO);
 		return;
 	}
-	nrh_reconnect_or_remove(ctrl, 0);
+	nvme_rdma_reconnect_or_remove(ctrl, 0);
 }
 
 /* nvme reset: a clean disable and a fresh setup on new connections. */
-void nrh_reset_work(struct work_struct *work)
+void nvme_rdma_reset_work(struct work_struct *work)
 {
 	struct nvme_ctrl *nctrl = container_of(work, struct nvme_ctrl,
 					       reset_work);
-	struct nrh_ctrl *ctrl = to_nrh_ctrl(nctrl);
+	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(nctrl);
 	int ret;
 
 	nvme_stop_ctrl(nctrl);
-	nrh_teardown_ctrl(ctrl, false);
+	nvme_rdma_teardown_ctrl(ctrl, false);
 	/*
 	 * As after recovery: queued requests requeue or fail over while
 	 * the setup runs, and a delete that overtook us can drain them.
@@ -225,10 +225,10 @@ void nrh_reset_work(struct work_struct *work)
 			     nctrl->state != NVME_CTRL_DELETING_NOIO);
 		return;
 	}
-	ret = nrh_setup_ctrl(ctrl, false);
+	ret = nvme_rdma_setup_ctrl(ctrl, false);
 	if (ret) {
 		dev_warn(nctrl->device, "setup after reset failed: %d\n", ret);
 		++nctrl->nr_reconnects;
-		nrh_reconnect_or_remove(ctrl, ret);
+		nvme_rdma_reconnect_or_remove(ctrl, ret);
 	}
 }

@@ -15,14 +15,14 @@
 #include <linux/tracepoint.h>
 
 /* How a command's data travels; the values are stable for tools. */
-#define NRH_DATA_NONE		0
-#define NRH_DATA_INLINE		1
-#define NRH_DATA_KEYED		2
+#define NVME_RDMA_DATA_NONE		0
+#define NVME_RDMA_DATA_INLINE		1
+#define NVME_RDMA_DATA_KEYED		2
 
-#define nrh_show_data(d)					\
-	__print_symbolic(d, { NRH_DATA_NONE, "none" },		\
-			    { NRH_DATA_INLINE, "inline" },	\
-			    { NRH_DATA_KEYED, "keyed" })
+#define nvme_rdma_show_data(d)					\
+	__print_symbolic(d, { NVME_RDMA_DATA_NONE, "none" },		\
+			    { NVME_RDMA_DATA_INLINE, "inline" },	\
+			    { NVME_RDMA_DATA_KEYED, "keyed" })
 
 TRACE_EVENT(nvme_rdma_cmd_post,
 	    TP_PROTO(int ctrl, u16 qid, u16 cid, u8 opcode, u8 data, u32 len),
@@ -41,7 +41,7 @@ TRACE_EVENT(nvme_rdma_cmd_post,
 			   __entry->len = len;),
 	    TP_printk("nvme%d qid=%u cid=%#x opcode=%#x data=%s len=%u",
 		      __entry->ctrl, __entry->qid, __entry->cid, __entry->opcode,
-		      nrh_show_data(__entry->data), __entry->len)
+		      nvme_rdma_show_data(__entry->data), __entry->len)
 );
 
 TRACE_EVENT(nvme_rdma_cmd_done,

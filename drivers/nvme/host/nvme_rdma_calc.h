@@ -5,22 +5,22 @@
  * the drivers' state, so that the KUnit tests in tests/kunit/ exercise the
  * very code the modules run.
  */
-#ifndef _NVMEOF_RDMA_CALC_H
-#define _NVMEOF_RDMA_CALC_H
+#ifndef _NVME_RDMA_CALC_H
+#define _NVME_RDMA_CALC_H
 
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/types.h>
 
 /**
- * nvmeof_rdma_lat_bucket() - log2 histogram bucket of a latency
+ * nvme_rdma_lat_bucket() - log2 histogram bucket of a latency
  * @us: the latency in microseconds
  * @nr: number of buckets, at least 1
  *
  * Bucket 0 counts latencies under 1 us, bucket b >= 1 those in
  * [2^(b-1), 2^b) us; the last bucket also takes everything beyond.
  */
-static inline unsigned int nvmeof_rdma_lat_bucket(u64 us, unsigned int nr)
+static inline unsigned int nvme_rdma_lat_bucket(u64 us, unsigned int nr)
 {
 	unsigned int b = us ? ilog2(us) + 1 : 0;
 
@@ -28,7 +28,7 @@ static inline unsigned int nvmeof_rdma_lat_bucket(u64 us, unsigned int nr)
 }
 
 /**
- * nvmeof_rdma_depth_limit() - the I/O queue depth a host can use
+ * nvme_rdma_depth_limit() - the I/O queue depth a host can use
  * @offered: entries the controller allows (MQES + 1, queue_size applied)
  * @host_max: entries this host supports
  * @maxcmd: the controller's MAXCMD, 0 when it sets none
@@ -36,7 +36,7 @@ static inline unsigned int nvmeof_rdma_lat_bucket(u64 us, unsigned int nr)
  * MAXCMD bounds the commands outstanding on a queue, so a deeper queue
  * could only hold commands the controller may refuse.
  */
-static inline u32 nvmeof_rdma_depth_limit(u32 offered, u32 host_max,
+static inline u32 nvme_rdma_depth_limit(u32 offered, u32 host_max,
 					  u32 maxcmd)
 {
 	u32 depth = min(offered, host_max);
@@ -47,8 +47,8 @@ static inline u32 nvmeof_rdma_depth_limit(u32 offered, u32 host_max,
 }
 
 /**
- * nvmeof_rdma_depth_keep() - the queue depth of a reconnected controller
- * @allowed: what nvmeof_rdma_depth_limit() gives for the new association
+ * nvme_rdma_depth_keep() - the queue depth of a reconnected controller
+ * @allowed: what nvme_rdma_depth_limit() gives for the new association
  * @in_use: the depth the I/O tag set was created with, 0 if there is none
  *
  * The tag set outlives reconnects and cannot shrink: its depth is kept
@@ -57,11 +57,11 @@ static inline u32 nvmeof_rdma_depth_limit(u32 offered, u32 host_max,
  * Return: the depth to use, or 0 when the controller now allows fewer
  * entries than the tag set already hands out.
  */
-static inline u32 nvmeof_rdma_depth_keep(u32 allowed, u32 in_use)
+static inline u32 nvme_rdma_depth_keep(u32 allowed, u32 in_use)
 {
 	if (!in_use)
 		return allowed;
 	return allowed < in_use ? 0 : in_use;
 }
 
-#endif /* _NVMEOF_RDMA_CALC_H */
+#endif /* _NVME_RDMA_CALC_H */
