@@ -263,10 +263,11 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	nvmet_rdma_run_waiters(&ready, live);
 }
 
+#ifdef NVMEOF_RDMA_FAULT_INJECTION
 /*
  * Send queue credits held by no slot come back (the fault mode's early
- * responses): the commands that were waiting for them may run now, or,
- * on a queue no longer live, be dropped.
+ * responses, the only WRs that take any): the commands that were waiting
+ * for them may run now, or, on a queue no longer live, be dropped.
  */
 void nvmet_rdma_put_credits(struct nvmet_rdma_queue *queue, u32 n)
 {
@@ -282,6 +283,7 @@ void nvmet_rdma_put_credits(struct nvmet_rdma_queue *queue, u32 n)
 	spin_unlock_irqrestore(&queue->lock, flags);
 	nvmet_rdma_run_waiters(&ready, live);
 }
+#endif
 
 /* Drop a command nvmet_req_init() accepted but that will never complete. */
 static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot)

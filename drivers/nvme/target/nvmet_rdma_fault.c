@@ -20,10 +20,14 @@
  * held once the QP is drained.  An early response has no slot: its own
  * buffer and send queue credit go back when its SEND completes, which
  * the drain before a queue is freed guarantees.
+ *
+ * The file also lists the set-up steps that fail_function may fail
+ * (ALLOW_ERROR_INJECTION), at its end.
  */
 #include "nvmet_rdma.h"
 
 #include <linux/debugfs.h>
+#include <linux/error-injection.h>
 #include <linux/jump_label.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -499,3 +503,15 @@ void nvmet_rdma_fault_exit(void)
 	cancel_work_sync(&nvmet_rdma_fault_off);
 	static_branch_disable(&nvmet_rdma_fault_key);
 }
+
+/*
+ * Set-up steps fail_function may fail: their callers handle a failure
+ * that skipped the whole step as they do one of its own.  All but nvmet_rdma_queue_publish(), which is called from another file
+ * anyway, are marked nvmet_rdma_injectable to stay out of line.
+ */
+ALLOW_ERROR_INJECTION(nvmet_rdma_listen, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_srq_setup, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_bufs_alloc, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_ib_create, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_queue_publish, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_accept, ERRNO);

@@ -8,7 +8,6 @@
  */
 #include "nvmet_rdma.h"
 
-#include <linux/error-injection.h>
 #include <linux/inet.h>
 #include <linux/slab.h>
 
@@ -34,10 +33,10 @@ static void nvmet_rdma_unlisten(struct nvmet_rdma_port *port)
 /*
  * On failure *@step names what failed, for the caller's one message; it
  * keeps the caller's value when the failure is injected (fail_function
- * skips the whole function, hence also noinline).
+ * skips the whole function; see nvmet_rdma_injectable).
  */
-static noinline int nvmet_rdma_listen(struct nvmet_rdma_port *port,
-				      const char **step)
+nvmet_rdma_injectable int nvmet_rdma_listen(struct nvmet_rdma_port *port,
+					    const char **step)
 {
 	struct sockaddr *addr = (struct sockaddr *)&port->addr;
 	struct rdma_cm_id *cm_id;
@@ -73,8 +72,6 @@ destroy:
 	rdma_destroy_id(cm_id);
 	return ret;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_listen, ERRNO);
 
 static void nvmet_rdma_relisten_work(struct work_struct *work)
 {

@@ -11,7 +11,6 @@
 #include "nvmet_rdma_trace.h"
 
 #include <linux/completion.h>
-#include <linux/error-injection.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
 
@@ -143,10 +142,10 @@ static void nvmet_rdma_srq_event(struct ib_event *event, void *context)
 
 /*
  * Buffers, the SRQ itself and its posted receives.  On failure the
- * caller's nvmet_rdma_srq_free() undoes whatever was reached.  noinline:
- * see nvmet_rdma_bufs_alloc().
+ * caller's nvmet_rdma_srq_free() undoes whatever was reached.  An
+ * error-injection point (see nvmet_rdma_injectable).
  */
-static noinline int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
+nvmet_rdma_injectable int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
 {
 	struct nvmet_rdma_dev *dev = srq->dev;
 	struct ib_device *ibdev = dev->ibdev;
@@ -205,8 +204,6 @@ static noinline int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
 	}
 	return 0;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_srq_setup, ERRNO);
 
 static struct nvmet_rdma_srq *
 nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
@@ -504,11 +501,10 @@ static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
 /*
  * SQEs and CQEs of a queue live in two arrays, each mapped once, rather
  * than as one small mapping per entry.  A queue on an SRQ has no SQEs or
- * receive buffers of its own.  noinline, here and in the other setup
- * steps marked ALLOW_ERROR_INJECTION: fail_function probes the call, which
- * inlining into the only caller would take away.
+ * receive buffers of its own.  An error-injection point, as are
+ * nvmet_rdma_ib_create() and nvmet_rdma_queue_publish().
  */
-static noinline int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
+nvmet_rdma_injectable int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
 	size_t sqes_len = queue->nr_slots * sizeof(*queue->sqes);
@@ -554,9 +550,7 @@ fail:
 	return -ENOMEM;
 }
 
-ALLOW_ERROR_INJECTION(nvmet_rdma_bufs_alloc, ERRNO);
-
-static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
+nvmet_rdma_injectable int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
 	u32 port_num = queue->port_num;
@@ -655,8 +649,6 @@ put_cq:
 	queue->cq = NULL;
 	return ret;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_ib_create, ERRNO);
 
 /*
  * Once the QP is drained, no completion can reach this queue's slots:
@@ -944,8 +936,6 @@ int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 	mutex_unlock(&nvmet_rdma_lock);
 	return ret;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_queue_publish, ERRNO);
 
 /*
  * Capsules that beat ESTABLISHED (the host's Connect, in practice) are
