@@ -532,38 +532,30 @@ nvmet_rdma_srq_take_slot(struct nvmet_rdma_queue *queue,
 	return NULL;
 }
 
-static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+/*
+ * Whether a received capsule may be started: a failed receive, a capsule
+ * too short for a command and one beyond the queue depth close the queue
+ * and keep the buffer off the receive queue.
+ */
+static bool nvmet_rdma_recv_ok(struct nvmet_rdma_queue *queue,
+			       struct nvmet_rdma_rbuf *rb, struct ib_wc *wc)
 {
-	struct nvmet_rdma_rbuf *rb =
-		container_of(wc->wr_cqe, struct nvmet_rdma_rbuf, cqe);
-	/* A shared buffer may come from any QP on the SRQ. */
-	struct nvmet_rdma_queue *queue =
-		rb->srq ? wc->qp->qp_context : rb->slot->queue;
-	struct nvmet_rdma_slot *slot = rb->slot;
-	unsigned long flags;
 	int inflight;
 
-	if (rb->srq) {
-		atomic64_inc(&rb->srq->recvs);
-		atomic64_inc(&queue->stats.srq_recvs);
-	}
 	/*
 	 * Close before parking a bad buffer: only a live queue takes
 	 * waiting buffers from the held list.
 	 */
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		nvmet_rdma_wc_error(queue, wc, "receive");
-		nvmet_rdma_rbuf_park(queue, rb);
-		return;
+		goto out_park;
 	}
 	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
 		/* The host decides how often: keep it from flooding the log. */
 		pr_err_ratelimited("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
 				   queue->idx, queue->qid, &queue->peer,
 				   wc->byte_len);
-		nvmet_rdma_queue_close(queue);
-		nvmet_rdma_rbuf_park(queue, rb);
-		return;
+		goto out_close;
 	}
 	/*
 	 * The host may only send a command while it has fewer than depth
@@ -581,10 +573,66 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 					   queue->idx, queue->qid, &queue->peer,
 					   inflight, queue->depth);
 		}
-		nvmet_rdma_queue_close(queue);
-		nvmet_rdma_rbuf_park(queue, rb);
-		return;
+		goto out_close;
 	}
+	return true;
+
+out_close:
+	nvmet_rdma_queue_close(queue);
+out_park:
+	nvmet_rdma_rbuf_park(queue, rb);
+	return false;
+}
+
+/*
+ * The slot for a capsule that cannot be started locklessly: a buffer from
+ * the SRQ needs one, and a queue not yet live keeps the capsule pending.
+ * NULL when there is nothing to start now.
+ */
+static struct nvmet_rdma_slot *
+nvmet_rdma_recv_slot(struct nvmet_rdma_queue *queue, struct nvmet_rdma_rbuf *rb)
+{
+	struct nvmet_rdma_slot *slot = rb->slot;
+	unsigned long flags;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	if (rb->srq) {
+		slot = nvmet_rdma_srq_take_slot(queue, rb);
+		if (!slot) {
+			spin_unlock_irqrestore(&queue->lock, flags);
+			return NULL;
+		}
+	}
+	slot->recv_len = rb->len;
+	if (unlikely(queue->state != NVMET_RDMA_Q_LIVE)) {
+		/*
+		 * The host may send as soon as it has our REP, before we see
+		 * ESTABLISHED; such capsules wait for it.  A closing queue
+		 * just keeps the slot off the receive queue.
+		 */
+		if (queue->state == NVMET_RDMA_Q_CONNECTING)
+			list_add_tail(&slot->link, &queue->pending);
+		slot = NULL;
+	}
+	spin_unlock_irqrestore(&queue->lock, flags);
+	return slot;
+}
+
+static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_rbuf *rb =
+		container_of(wc->wr_cqe, struct nvmet_rdma_rbuf, cqe);
+	/* A shared buffer may come from any QP on the SRQ. */
+	struct nvmet_rdma_queue *queue =
+		rb->srq ? wc->qp->qp_context : rb->slot->queue;
+	struct nvmet_rdma_slot *slot = rb->slot;
+
+	if (rb->srq) {
+		atomic64_inc(&rb->srq->recvs);
+		atomic64_inc(&queue->stats.srq_recvs);
+	}
+	if (!nvmet_rdma_recv_ok(queue, rb, wc))
+		return;
 	rb->len = wc->byte_len;
 	ib_dma_sync_single_for_cpu(queue->dev->ibdev, rb->sge[0].addr,
 				   rb->sge[0].length, DMA_FROM_DEVICE);
@@ -601,30 +649,9 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		nvmet_rdma_start_cmd(slot);
 		return;
 	}
-
-	spin_lock_irqsave(&queue->lock, flags);
-	if (rb->srq) {
-		slot = nvmet_rdma_srq_take_slot(queue, rb);
-		if (!slot) {
-			spin_unlock_irqrestore(&queue->lock, flags);
-			return;
-		}
-	}
-	slot->recv_len = rb->len;
-	if (unlikely(queue->state != NVMET_RDMA_Q_LIVE)) {
-		/*
-		 * The host may send as soon as it has our REP, before we see
-		 * ESTABLISHED; such capsules wait for it.  A closing queue
-		 * just keeps the slot off the receive queue.
-		 */
-		if (queue->state == NVMET_RDMA_Q_CONNECTING)
-			list_add_tail(&slot->link, &queue->pending);
-		spin_unlock_irqrestore(&queue->lock, flags);
-		return;
-	}
-	spin_unlock_irqrestore(&queue->lock, flags);
-
-	nvmet_rdma_start_cmd(slot);
+	slot = nvmet_rdma_recv_slot(queue, rb);
+	if (slot)
+		nvmet_rdma_start_cmd(slot);
 }
 
 static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)

@@ -54,12 +54,12 @@ static int nvmet_rdma_rbuf_setup(struct ib_device *ibdev, u32 lkey,
 		dma_addr_t dma;
 
 		if (!page)
-			goto fail;
+			goto out_free_pages;
 		dma = ib_dma_map_page(ibdev, page, 0, PAGE_SIZE,
 				      DMA_FROM_DEVICE);
 		if (ib_dma_mapping_error(ibdev, dma)) {
 			__free_page(page);
-			goto fail;
+			goto out_free_pages;
 		}
 		rb->page[p] = page;
 		rb->sge[1 + p].addr = dma;
@@ -71,7 +71,7 @@ static int nvmet_rdma_rbuf_setup(struct ib_device *ibdev, u32 lkey,
 	rb->wr.num_sge = 1 + pages;
 	return 0;
 
-fail:
+out_free_pages:
 	nvmet_rdma_rbuf_free(ibdev, rb, pages);
 	return -ENOMEM;
 }
@@ -248,13 +248,13 @@ static struct nvmet_rdma_srq *nvmet_rdma_srq_get(struct nvmet_rdma_dev *dev,
 	mutex_lock(&nvmet_rdma_lock);
 	srq = dev->srqs[pages];
 	if (srq || dev->no_srq)
-		goto out;
+		goto out_unlock;
 	if (!ibdev->attrs.max_srq || ibdev->attrs.max_srq_sge < 1 + pages) {
 		pr_warn("%s: no shared receive queue with %u SGEs (max_srq %d, max_srq_sge %d), using per-queue receives\n",
 			dev_name(&ibdev->dev), 1 + pages, ibdev->attrs.max_srq,
 			ibdev->attrs.max_srq_sge);
 		dev->no_srq = true;
-		goto out;
+		goto out_unlock;
 	}
 	srq = nvmet_rdma_srq_create(dev, pages);
 	if (IS_ERR(srq)) {
@@ -263,10 +263,10 @@ static struct nvmet_rdma_srq *nvmet_rdma_srq_get(struct nvmet_rdma_dev *dev,
 		if (PTR_ERR(srq) == -EOPNOTSUPP)
 			dev->no_srq = true;
 		srq = NULL;
-		goto out;
+		goto out_unlock;
 	}
 	dev->srqs[pages] = srq;
-out:
+out_unlock:
 	mutex_unlock(&nvmet_rdma_lock);
 	return srq;
 }
@@ -296,6 +296,7 @@ void nvmet_rdma_srqs_show(struct seq_file *m)
 struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
 {
 	struct nvmet_rdma_dev *dev;
+	struct ib_pd *pd;
 
 	mutex_lock(&nvmet_rdma_lock);
 	list_for_each_entry(dev, &nvmet_rdma_devices, entry) {
@@ -305,34 +306,37 @@ struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
 			dev = ERR_PTR(-ENODEV);
 		else
 			kref_get(&dev->ref);
-		goto out;
+		goto out_unlock;
 	}
 	if (!nvmet_rdma_dev_usable(ibdev)) {
 		dev = ERR_PTR(-ENODEV);
-		goto out;
+		goto out_unlock;
 	}
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev) {
 		dev = ERR_PTR(-ENOMEM);
-		goto out;
+		goto out_unlock;
 	}
-	dev->pd = ib_alloc_pd(ibdev, 0);
-	if (IS_ERR(dev->pd)) {
-		struct ib_pd *pd = dev->pd;
-
-		pr_err("%s: cannot allocate a protection domain (%ld)\n",
-		       dev_name(&ibdev->dev), PTR_ERR(pd));
-		kfree(dev);
-		dev = ERR_CAST(pd);
-		goto out;
+	pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(pd)) {
+		pr_err("%s: ib_alloc_pd failed: %ld\n", dev_name(&ibdev->dev),
+		       PTR_ERR(pd));
+		goto out_free_dev;
 	}
+	dev->pd = pd;
 	dev->ibdev = ibdev;
 	kref_init(&dev->ref);
 	atomic_set(&dev->next_vector, 0);
 	list_add_tail(&dev->entry, &nvmet_rdma_devices);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_DEV, 1);
-out:
+	mutex_unlock(&nvmet_rdma_lock);
+	return dev;
+
+out_free_dev:
+	kfree(dev);
+	dev = ERR_CAST(pd);
+out_unlock:
 	mutex_unlock(&nvmet_rdma_lock);
 	return dev;
 }
