@@ -122,9 +122,9 @@ static int nvmet_rdma_connect_request(struct rdma_cm_id *cm_id,
 	cm_id->context = &queue->kind;
 	ret = nvmet_rdma_accept(cm_id, queue, conn);
 	if (ret) {
-		pr_err("port %d: rdma_accept of %pISpc failed (%d)\n",
-		       le16_to_cpu(port->nport->disc_addr.portid),
-		       &cm_id->route.addr.dst_addr, ret);
+		pr_err("port %d: queue %d (qid %u): rdma_accept of %pISpc failed: %d\n",
+		       le16_to_cpu(port->nport->disc_addr.portid), queue->idx,
+		       queue->qid, &cm_id->route.addr.dst_addr, ret);
 		nvmet_rdma_queue_close(queue);
 	}
 	return 0;

@@ -230,6 +230,7 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	unsigned long flags;
 	LIST_HEAD(ready);
 	bool live;
+	int ret;
 
 	if (!slot->reclaim)
 		nvmet_rdma_slot_put_data(slot);
@@ -253,10 +254,13 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	}
 	spin_unlock_irqrestore(&queue->lock, flags);
 
-	if (live && nvmet_rdma_post_recv(rb)) {
-		pr_err_ratelimited("queue %d (qid %u): cannot repost a receive, closing\n",
-				   queue->idx, queue->qid);
-		nvmet_rdma_queue_close(queue);
+	if (live) {
+		ret = nvmet_rdma_post_recv(rb);
+		if (ret) {
+			pr_err_ratelimited("queue %d (qid %u): reposting a receive failed: %d, closing\n",
+					   queue->idx, queue->qid, ret);
+			nvmet_rdma_queue_close(queue);
+		}
 	}
 	if (backlog)
 		nvmet_rdma_start_cmd(slot);
@@ -318,15 +322,16 @@ static u16 nvmet_rdma_map_keyed(struct nvmet_rdma_slot *slot,
 			       req->sg, req->sg_cnt, 0, le64_to_cpu(ksgl->addr),
 			       nvmeof_rdma_keyed_key(ksgl), nvmet_data_dir(req));
 	if (ret < 0) {
-		pr_err_ratelimited("queue %d: rdma_rw_ctx_init of %u bytes failed (%d)\n",
-				   queue->idx, len, ret);
+		pr_err_ratelimited("queue %d (qid %u): rdma_rw_ctx_init of %u bytes failed: %d\n",
+				   queue->idx, queue->qid, len, ret);
 		return NVME_SC_INTERNAL;
 	}
 	slot->rw_live = true;
 	/* A command that can never fit would wait for credits forever. */
 	if (ret > queue->rw_budget) {
-		pr_err_ratelimited("queue %d: %u bytes need %d work requests, the send queue has %u\n",
-				   queue->idx, len, ret, queue->rw_budget);
+		pr_err_ratelimited("queue %d (qid %u): %u bytes need %d work requests, the send queue has %u\n",
+				   queue->idx, queue->qid, len, ret,
+				   queue->rw_budget);
 		return NVME_SC_INTERNAL | NVME_STATUS_DNR;
 	}
 	slot->rw_wrs = ret;
@@ -416,6 +421,7 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_req *req = &slot->req;
 	struct ib_send_wr *first;
+	int ret;
 
 	if (unlikely(slot->status)) {
 		nvmet_req_complete(req, slot->status);
@@ -429,9 +435,10 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp, queue->port_num,
 					&slot->read_cqe, NULL);
 		nvmet_rdma_xfer_tag(slot, first, NULL);
-		if (ib_post_send(queue->qp, first, NULL)) {
-			pr_err_ratelimited("queue %d (qid %u): cannot post RDMA READ, closing\n",
-					   queue->idx, queue->qid);
+		ret = ib_post_send(queue->qp, first, NULL);
+		if (ret) {
+			pr_err_ratelimited("queue %d (qid %u): ib_post_send of an RDMA READ failed: %d, closing\n",
+					   queue->idx, queue->qid, ret);
 			/*
 			 * Some READs of the chain may be posted: keep their
 			 * buffers until the release work has drained the QP.
@@ -707,13 +714,15 @@ void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	const struct ib_send_wr *bad_wr = NULL;
+	int ret;
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);
-	if (likely(!ib_post_send(queue->qp, first, &bad_wr)))
+	ret = ib_post_send(queue->qp, first, &bad_wr);
+	if (likely(!ret))
 		return;
-	pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
-			   queue->idx, queue->qid);
+	pr_err_ratelimited("queue %d (qid %u): ib_post_send of a response failed: %d, closing\n",
+			   queue->idx, queue->qid, ret);
 	/*
 	 * We may be in a bio completion, even hard IRQ context: close first,
 	 * so that finishing the slot drops the commands waiting for credits

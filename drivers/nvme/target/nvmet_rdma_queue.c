@@ -106,8 +106,8 @@ static void nvmet_rdma_srq_arm(struct nvmet_rdma_srq *srq)
 
 	ret = ib_modify_srq(srq->srq, &attr, IB_SRQ_LIMIT);
 	if (ret)
-		pr_warn_once("%s: cannot arm the SRQ limit event (%d)\n",
-			     dev_name(&srq->dev->ibdev->dev), ret);
+		pr_warn_once("%s: ib_modify_srq arming the limit event at %u failed: %d\n",
+			     dev_name(&srq->dev->ibdev->dev), srq->limit, ret);
 }
 
 static void nvmet_rdma_srq_rearm_work(struct work_struct *work)
@@ -761,6 +761,7 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 	struct nvmet_rdma_rbuf *rb, *tmp;
 	unsigned int i;
 	LIST_HEAD(back);
+	int ret;
 
 	if (!queue->srq)
 		return;
@@ -773,10 +774,11 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 	list_splice_tail_init(&queue->held, &back);
 	list_for_each_entry_safe(rb, tmp, &back, link) {
 		list_del_init(&rb->link);
-		if (nvmet_rdma_post_recv(rb))
-			pr_err_ratelimited("queue %d: cannot give a receive back to the SRQ of %s\n",
-					   queue->idx,
-					   dev_name(&queue->dev->ibdev->dev));
+		ret = nvmet_rdma_post_recv(rb);
+		if (ret)
+			pr_err_ratelimited("queue %d (qid %u): ib_post_srq_recv giving a receive back to the SRQ of %s failed: %d\n",
+					   queue->idx, queue->qid,
+					   dev_name(&queue->dev->ibdev->dev), ret);
 	}
 }
 
