@@ -526,8 +526,9 @@ void nvmet_rdma_fault_exit(void)
 
 /*
  * Set-up steps fail_function may fail: their callers handle a failure
- * that skipped the whole step as they do one of its own.  All but nvmet_rdma_queue_publish(), which is called from another file
- * anyway, are marked nvmet_rdma_injectable to stay out of line.
+ * that skipped the whole step as they do one of its own.  All but
+ * nvmet_rdma_queue_publish(), which is called from another file anyway,
+ * are marked nvmet_rdma_injectable to stay out of line.
  */
 ALLOW_ERROR_INJECTION(nvmet_rdma_listen, ERRNO);
 ALLOW_ERROR_INJECTION(nvmet_rdma_srq_setup, ERRNO);

@@ -76,25 +76,30 @@ out_free_pages:
 	return -ENOMEM;
 }
 
-static void nvmet_rdma_srq_free(struct nvmet_rdma_srq *srq)
+/* Undo nvmet_rdma_srq_bufs_alloc(). */
+static void nvmet_rdma_srq_bufs_free(struct nvmet_rdma_srq *srq)
 {
 	struct ib_device *ibdev = srq->dev->ibdev;
 	u32 i;
 
+	for (i = 0; i < srq->size; i++)
+		nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], srq->pages);
+	kvfree(srq->rbufs);
+	srq->rbufs = NULL;
+	ib_dma_unmap_single(ibdev, srq->sqes_dma,
+			    srq->size * sizeof(*srq->sqes), DMA_FROM_DEVICE);
+	srq->sqes_dma = 0;
+	kfree(srq->sqes);
+	srq->sqes = NULL;
+}
+
+/* Undo nvmet_rdma_srq_create(). */
+static void nvmet_rdma_srq_free(struct nvmet_rdma_srq *srq)
+{
 	/* Every QP on it is gone: no limit event can rearm the work now. */
 	cancel_delayed_work_sync(&srq->rearm_work);
-	if (srq->srq)
-		ib_destroy_srq(srq->srq);
-	if (srq->rbufs) {
-		for (i = 0; i < srq->size; i++)
-			nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], srq->pages);
-		kvfree(srq->rbufs);
-	}
-	if (srq->sqes_dma)
-		ib_dma_unmap_single(ibdev, srq->sqes_dma,
-				    srq->size * sizeof(*srq->sqes),
-				    DMA_FROM_DEVICE);
-	kfree(srq->sqes);
+	ib_destroy_srq(srq->srq);
+	nvmet_rdma_srq_bufs_free(srq);
 	kfree(srq);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, -1);
 }
@@ -141,17 +146,17 @@ static void nvmet_rdma_srq_event(struct ib_event *event, void *context)
 }
 
 /*
- * Buffers, the SRQ itself and its posted receives.  On failure the
- * caller's nvmet_rdma_srq_free() undoes whatever was reached.  An
- * error-injection point (see nvmet_rdma_injectable).
+ * The SRQ's receive buffers: the SQEs in one array mapped once, and
+ * whole pages of in-capsule buffer each, so that queues of every inline
+ * size up to them can share it.
  */
-nvmet_rdma_injectable int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
+static int nvmet_rdma_srq_bufs_alloc(struct nvmet_rdma_srq *srq)
 {
 	struct nvmet_rdma_dev *dev = srq->dev;
 	struct ib_device *ibdev = dev->ibdev;
+	size_t len = srq->size * sizeof(*srq->sqes);
 	u32 lkey = dev->pd->local_dma_lkey;
 	unsigned int pages = srq->pages;
-	struct ib_srq_init_attr attr = { };
 	dma_addr_t dma;
 	int ret;
 	u32 i;
@@ -166,43 +171,80 @@ nvmet_rdma_injectable int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
 			    GFP_KERNEL | __GFP_NOWARN);
 	if (!srq->sqes)
 		return -ENOMEM;
-	dma = ib_dma_map_single(ibdev, srq->sqes,
-				srq->size * sizeof(*srq->sqes),
-				DMA_FROM_DEVICE);
-	if (ib_dma_mapping_error(ibdev, dma))
-		return -ENOMEM;
+	dma = ib_dma_map_single(ibdev, srq->sqes, len, DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma)) {
+		ret = -ENOMEM;
+		goto out_free_sqes;
+	}
 	srq->sqes_dma = dma;
 	srq->rbufs = kvcalloc(srq->size, sizeof(*srq->rbufs), GFP_KERNEL);
-	if (!srq->rbufs)
-		return -ENOMEM;
+	if (!srq->rbufs) {
+		ret = -ENOMEM;
+		goto out_unmap_sqes;
+	}
 	for (i = 0; i < srq->size; i++) {
-		/* Whole pages: queues of every inline size up to them share it. */
 		ret = nvmet_rdma_rbuf_setup(ibdev, lkey, &srq->rbufs[i],
 					    &srq->sqes[i],
 					    dma + i * sizeof(*srq->sqes),
 					    pages, pages * PAGE_SIZE);
 		if (ret)
-			return ret;
+			goto out_free_rbufs;
 		srq->rbufs[i].srq = srq;
 	}
+	return 0;
+
+out_free_rbufs:
+	while (i--)
+		nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], pages);
+	kvfree(srq->rbufs);
+	srq->rbufs = NULL;
+out_unmap_sqes:
+	ib_dma_unmap_single(ibdev, dma, len, DMA_FROM_DEVICE);
+	srq->sqes_dma = 0;
+out_free_sqes:
+	kfree(srq->sqes);
+	srq->sqes = NULL;
+	return ret;
+}
+
+/*
+ * Buffers, the SRQ itself and its posted receives; on failure nothing is
+ * left.  An error-injection point (see nvmet_rdma_injectable).
+ */
+nvmet_rdma_injectable int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
+{
+	struct ib_srq_init_attr attr = { };
+	int ret;
+	u32 i;
+
+	ret = nvmet_rdma_srq_bufs_alloc(srq);
+	if (ret)
+		return ret;
 
 	attr.event_handler = nvmet_rdma_srq_event;
 	attr.srq_context = srq;
 	attr.srq_type = IB_SRQT_BASIC;
 	attr.attr.max_wr = srq->size;
-	attr.attr.max_sge = 1 + pages;
-	srq->srq = ib_create_srq(dev->pd, &attr);
+	attr.attr.max_sge = 1 + srq->pages;
+	srq->srq = ib_create_srq(srq->dev->pd, &attr);
 	if (IS_ERR(srq->srq)) {
 		ret = PTR_ERR(srq->srq);
 		srq->srq = NULL;
-		return ret;
+		goto out_free_bufs;
 	}
 	for (i = 0; i < srq->size; i++) {
 		ret = nvmet_rdma_post_recv(&srq->rbufs[i]);
 		if (ret)
-			return ret;
+			goto out_destroy_srq;
 	}
 	return 0;
+
+out_destroy_srq:
+	ib_destroy_srq(srq->srq);
+	srq->srq = NULL;
+out_free_bufs:
+	nvmet_rdma_srq_bufs_free(srq);
+	return ret;
 }
 
 static struct nvmet_rdma_srq *
@@ -224,14 +266,17 @@ nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
 	INIT_DELAYED_WORK(&srq->rearm_work, nvmet_rdma_srq_rearm_work);
 
 	ret = nvmet_rdma_srq_setup(srq);
-	if (ret) {
-		nvmet_rdma_srq_free(srq);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		goto out_free_srq;
 	nvmet_rdma_srq_arm(srq);
 	pr_info("%s: shared receive queue of %u buffers, %u bytes in-capsule data each\n",
 		dev_name(&ibdev->dev), srq->size, pages * (u32)PAGE_SIZE);
 	return srq;
+
+out_free_srq:
+	kfree(srq);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, -1);
+	return ERR_PTR(ret);
 }
 
 /*
