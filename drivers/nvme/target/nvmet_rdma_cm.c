@@ -8,7 +8,6 @@
  */
 #include "nvmet_rdma.h"
 
-#include <linux/error-injection.h>
 #include <rdma/ib_cm.h>
 
 static void nvmet_rdma_reject(struct rdma_cm_id *cm_id,
@@ -27,10 +26,10 @@ static void nvmet_rdma_reject(struct rdma_cm_id *cm_id,
 	rdma_reject(cm_id, &rej, sizeof(rej), IB_CM_REJ_CONSUMER_DEFINED);
 }
 
-/* noinline: a call for fail_function to probe (ALLOW_ERROR_INJECTION). */
-static noinline int nvmet_rdma_accept(struct rdma_cm_id *cm_id,
-				      struct nvmet_rdma_queue *queue,
-				      const struct rdma_conn_param *req)
+/* An error-injection point (see nvmet_rdma_injectable). */
+nvmet_rdma_injectable int nvmet_rdma_accept(struct rdma_cm_id *cm_id,
+					    struct nvmet_rdma_queue *queue,
+					    const struct rdma_conn_param *req)
 {
 	struct nvme_rdma_cm_rep rep = {
 		.recfmt		= cpu_to_le16(NVME_RDMA_CM_FMT_1_0),
@@ -59,8 +58,6 @@ static noinline int nvmet_rdma_accept(struct rdma_cm_id *cm_id,
 
 	return rdma_accept(cm_id, &param);
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_accept, ERRNO);
 
 /*
  * Returning non-zero makes the rdma_cm destroy @cm_id, which is what a
@@ -125,9 +122,9 @@ static int nvmet_rdma_connect_request(struct rdma_cm_id *cm_id,
 	cm_id->context = &queue->kind;
 	ret = nvmet_rdma_accept(cm_id, queue, conn);
 	if (ret) {
-		pr_err("port %d: rdma_accept of %pISpc failed (%d)\n",
-		       le16_to_cpu(port->nport->disc_addr.portid),
-		       &cm_id->route.addr.dst_addr, ret);
+		pr_err("port %d: queue %d (qid %u): rdma_accept of %pISpc failed: %d\n",
+		       le16_to_cpu(port->nport->disc_addr.portid), queue->idx,
+		       queue->qid, &cm_id->route.addr.dst_addr, ret);
 		nvmet_rdma_queue_close(queue);
 	}
 	return 0;

@@ -230,6 +230,7 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	unsigned long flags;
 	LIST_HEAD(ready);
 	bool live;
+	int ret;
 
 	if (!slot->reclaim)
 		nvmet_rdma_slot_put_data(slot);
@@ -253,20 +254,24 @@ void nvmet_rdma_slot_finish(struct nvmet_rdma_slot *slot)
 	}
 	spin_unlock_irqrestore(&queue->lock, flags);
 
-	if (live && nvmet_rdma_post_recv(rb)) {
-		pr_err_ratelimited("queue %d (qid %u): cannot repost a receive, closing\n",
-				   queue->idx, queue->qid);
-		nvmet_rdma_queue_close(queue);
+	if (live) {
+		ret = nvmet_rdma_post_recv(rb);
+		if (ret) {
+			pr_err_ratelimited("queue %d (qid %u): reposting a receive failed: %d, closing\n",
+					   queue->idx, queue->qid, ret);
+			nvmet_rdma_queue_close(queue);
+		}
 	}
 	if (backlog)
 		nvmet_rdma_start_cmd(slot);
 	nvmet_rdma_run_waiters(&ready, live);
 }
 
+#ifdef NVMEOF_RDMA_FAULT_INJECTION
 /*
  * Send queue credits held by no slot come back (the fault mode's early
- * responses): the commands that were waiting for them may run now, or,
- * on a queue no longer live, be dropped.
+ * responses, the only WRs that take any): the commands that were waiting
+ * for them may run now, or, on a queue no longer live, be dropped.
  */
 void nvmet_rdma_put_credits(struct nvmet_rdma_queue *queue, u32 n)
 {
@@ -282,6 +287,7 @@ void nvmet_rdma_put_credits(struct nvmet_rdma_queue *queue, u32 n)
 	spin_unlock_irqrestore(&queue->lock, flags);
 	nvmet_rdma_run_waiters(&ready, live);
 }
+#endif
 
 /* Drop a command nvmet_req_init() accepted but that will never complete. */
 static void nvmet_rdma_slot_abort(struct nvmet_rdma_slot *slot)
@@ -316,15 +322,16 @@ static u16 nvmet_rdma_map_keyed(struct nvmet_rdma_slot *slot,
 			       req->sg, req->sg_cnt, 0, le64_to_cpu(ksgl->addr),
 			       nvmeof_rdma_keyed_key(ksgl), nvmet_data_dir(req));
 	if (ret < 0) {
-		pr_err_ratelimited("queue %d: rdma_rw_ctx_init of %u bytes failed (%d)\n",
-				   queue->idx, len, ret);
+		pr_err_ratelimited("queue %d (qid %u): rdma_rw_ctx_init of %u bytes failed: %d\n",
+				   queue->idx, queue->qid, len, ret);
 		return NVME_SC_INTERNAL;
 	}
 	slot->rw_live = true;
 	/* A command that can never fit would wait for credits forever. */
 	if (ret > queue->rw_budget) {
-		pr_err_ratelimited("queue %d: %u bytes need %d work requests, the send queue has %u\n",
-				   queue->idx, len, ret, queue->rw_budget);
+		pr_err_ratelimited("queue %d (qid %u): %u bytes need %d work requests, the send queue has %u\n",
+				   queue->idx, queue->qid, len, ret,
+				   queue->rw_budget);
 		return NVME_SC_INTERNAL | NVME_STATUS_DNR;
 	}
 	slot->rw_wrs = ret;
@@ -414,6 +421,7 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 	struct nvmet_rdma_queue *queue = slot->queue;
 	struct nvmet_req *req = &slot->req;
 	struct ib_send_wr *first;
+	int ret;
 
 	if (unlikely(slot->status)) {
 		nvmet_req_complete(req, slot->status);
@@ -427,9 +435,10 @@ static void nvmet_rdma_run_cmd(struct nvmet_rdma_slot *slot)
 		first = rdma_rw_ctx_wrs(&slot->rw, queue->qp, queue->port_num,
 					&slot->read_cqe, NULL);
 		nvmet_rdma_xfer_tag(slot, first, NULL);
-		if (ib_post_send(queue->qp, first, NULL)) {
-			pr_err_ratelimited("queue %d (qid %u): cannot post RDMA READ, closing\n",
-					   queue->idx, queue->qid);
+		ret = ib_post_send(queue->qp, first, NULL);
+		if (ret) {
+			pr_err_ratelimited("queue %d (qid %u): ib_post_send of an RDMA READ failed: %d, closing\n",
+					   queue->idx, queue->qid, ret);
 			/*
 			 * Some READs of the chain may be posted: keep their
 			 * buffers until the release work has drained the QP.
@@ -530,38 +539,30 @@ nvmet_rdma_srq_take_slot(struct nvmet_rdma_queue *queue,
 	return NULL;
 }
 
-static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+/*
+ * Whether a received capsule may be started: a failed receive, a capsule
+ * too short for a command and one beyond the queue depth close the queue
+ * and keep the buffer off the receive queue.
+ */
+static bool nvmet_rdma_recv_ok(struct nvmet_rdma_queue *queue,
+			       struct nvmet_rdma_rbuf *rb, struct ib_wc *wc)
 {
-	struct nvmet_rdma_rbuf *rb =
-		container_of(wc->wr_cqe, struct nvmet_rdma_rbuf, cqe);
-	/* A shared buffer may come from any QP on the SRQ. */
-	struct nvmet_rdma_queue *queue =
-		rb->srq ? wc->qp->qp_context : rb->slot->queue;
-	struct nvmet_rdma_slot *slot = rb->slot;
-	unsigned long flags;
 	int inflight;
 
-	if (rb->srq) {
-		atomic64_inc(&rb->srq->recvs);
-		atomic64_inc(&queue->stats.srq_recvs);
-	}
 	/*
 	 * Close before parking a bad buffer: only a live queue takes
 	 * waiting buffers from the held list.
 	 */
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		nvmet_rdma_wc_error(queue, wc, "receive");
-		nvmet_rdma_rbuf_park(queue, rb);
-		return;
+		goto out_park;
 	}
 	if (unlikely(wc->byte_len < sizeof(struct nvme_command))) {
 		/* The host decides how often: keep it from flooding the log. */
 		pr_err_ratelimited("queue %d (qid %u, host %pISpc): %u-byte capsule is shorter than a command, closing\n",
 				   queue->idx, queue->qid, &queue->peer,
 				   wc->byte_len);
-		nvmet_rdma_queue_close(queue);
-		nvmet_rdma_rbuf_park(queue, rb);
-		return;
+		goto out_close;
 	}
 	/*
 	 * The host may only send a command while it has fewer than depth
@@ -579,10 +580,66 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 					   queue->idx, queue->qid, &queue->peer,
 					   inflight, queue->depth);
 		}
-		nvmet_rdma_queue_close(queue);
-		nvmet_rdma_rbuf_park(queue, rb);
-		return;
+		goto out_close;
 	}
+	return true;
+
+out_close:
+	nvmet_rdma_queue_close(queue);
+out_park:
+	nvmet_rdma_rbuf_park(queue, rb);
+	return false;
+}
+
+/*
+ * The slot for a capsule that cannot be started locklessly: a buffer from
+ * the SRQ needs one, and a queue not yet live keeps the capsule pending.
+ * NULL when there is nothing to start now.
+ */
+static struct nvmet_rdma_slot *
+nvmet_rdma_recv_slot(struct nvmet_rdma_queue *queue, struct nvmet_rdma_rbuf *rb)
+{
+	struct nvmet_rdma_slot *slot = rb->slot;
+	unsigned long flags;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	if (rb->srq) {
+		slot = nvmet_rdma_srq_take_slot(queue, rb);
+		if (!slot) {
+			spin_unlock_irqrestore(&queue->lock, flags);
+			return NULL;
+		}
+	}
+	slot->recv_len = rb->len;
+	if (unlikely(queue->state != NVMET_RDMA_Q_LIVE)) {
+		/*
+		 * The host may send as soon as it has our REP, before we see
+		 * ESTABLISHED; such capsules wait for it.  A closing queue
+		 * just keeps the slot off the receive queue.
+		 */
+		if (queue->state == NVMET_RDMA_Q_CONNECTING)
+			list_add_tail(&slot->link, &queue->pending);
+		slot = NULL;
+	}
+	spin_unlock_irqrestore(&queue->lock, flags);
+	return slot;
+}
+
+static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvmet_rdma_rbuf *rb =
+		container_of(wc->wr_cqe, struct nvmet_rdma_rbuf, cqe);
+	/* A shared buffer may come from any QP on the SRQ. */
+	struct nvmet_rdma_queue *queue =
+		rb->srq ? wc->qp->qp_context : rb->slot->queue;
+	struct nvmet_rdma_slot *slot = rb->slot;
+
+	if (rb->srq) {
+		atomic64_inc(&rb->srq->recvs);
+		atomic64_inc(&queue->stats.srq_recvs);
+	}
+	if (!nvmet_rdma_recv_ok(queue, rb, wc))
+		return;
 	rb->len = wc->byte_len;
 	ib_dma_sync_single_for_cpu(queue->dev->ibdev, rb->sge[0].addr,
 				   rb->sge[0].length, DMA_FROM_DEVICE);
@@ -599,30 +656,9 @@ static void nvmet_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		nvmet_rdma_start_cmd(slot);
 		return;
 	}
-
-	spin_lock_irqsave(&queue->lock, flags);
-	if (rb->srq) {
-		slot = nvmet_rdma_srq_take_slot(queue, rb);
-		if (!slot) {
-			spin_unlock_irqrestore(&queue->lock, flags);
-			return;
-		}
-	}
-	slot->recv_len = rb->len;
-	if (unlikely(queue->state != NVMET_RDMA_Q_LIVE)) {
-		/*
-		 * The host may send as soon as it has our REP, before we see
-		 * ESTABLISHED; such capsules wait for it.  A closing queue
-		 * just keeps the slot off the receive queue.
-		 */
-		if (queue->state == NVMET_RDMA_Q_CONNECTING)
-			list_add_tail(&slot->link, &queue->pending);
-		spin_unlock_irqrestore(&queue->lock, flags);
-		return;
-	}
-	spin_unlock_irqrestore(&queue->lock, flags);
-
-	nvmet_rdma_start_cmd(slot);
+	slot = nvmet_rdma_recv_slot(queue, rb);
+	if (slot)
+		nvmet_rdma_start_cmd(slot);
 }
 
 static void nvmet_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -678,13 +714,15 @@ void nvmet_rdma_post_response(struct nvmet_rdma_slot *slot,
 {
 	struct nvmet_rdma_queue *queue = slot->queue;
 	const struct ib_send_wr *bad_wr = NULL;
+	int ret;
 
 	ib_dma_sync_single_for_device(queue->dev->ibdev, slot->send_sge.addr,
 				      slot->send_sge.length, DMA_TO_DEVICE);
-	if (likely(!ib_post_send(queue->qp, first, &bad_wr)))
+	ret = ib_post_send(queue->qp, first, &bad_wr);
+	if (likely(!ret))
 		return;
-	pr_err_ratelimited("queue %d (qid %u): cannot post response, closing\n",
-			   queue->idx, queue->qid);
+	pr_err_ratelimited("queue %d (qid %u): ib_post_send of a response failed: %d, closing\n",
+			   queue->idx, queue->qid, ret);
 	/*
 	 * We may be in a bio completion, even hard IRQ context: close first,
 	 * so that finishing the slot drops the commands waiting for credits

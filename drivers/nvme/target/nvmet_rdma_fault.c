@@ -20,10 +20,14 @@
  * held once the QP is drained.  An early response has no slot: its own
  * buffer and send queue credit go back when its SEND completes, which
  * the drain before a queue is freed guarantees.
+ *
+ * The file also lists the set-up steps that fail_function may fail
+ * (ALLOW_ERROR_INJECTION), at its end.
  */
 #include "nvmet_rdma.h"
 
 #include <linux/debugfs.h>
+#include <linux/error-injection.h>
 #include <linux/jump_label.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -316,17 +320,63 @@ static void nvmet_rdma_fault_send_done(struct ib_cq *cq, struct ib_wc *wc)
 }
 
 /*
+ * The early response for @mode, mapped: an I/O queue gets a success for
+ * a command_id whose tag no queue has, the admin queue one for the AEN
+ * command_id, as if an Asynchronous Event Request, which the host cannot
+ * have sent yet, reported a namespace change.
+ */
+static struct nvmet_rdma_fault_send *
+nvmet_rdma_fault_send_alloc(struct nvmet_rdma_queue *queue, int mode)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	struct nvmet_rdma_fault_send *fs;
+
+	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
+	if (!fs)
+		return NULL;
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_FAULT_SEND, 1);
+	fs->queue = queue;
+	fs->cqe.done = nvmet_rdma_fault_send_done;
+	fs->rsp.sq_id = cpu_to_le16(queue->qid);
+	if (mode == NVMET_RDMA_FAULT_EARLY_AEN) {
+		fs->rsp.command_id = NVME_AQ_BLK_MQ_DEPTH;
+		fs->rsp.result.u32 = cpu_to_le32(NVME_AER_NOTICE |
+						 NVME_AER_NOTICE_NS_CHANGED << 8);
+	} else {
+		/* Before or after the host's Connect, it names nothing. */
+		fs->rsp.command_id = NVMET_RDMA_FAULT_BOGUS_TAG;
+	}
+	fs->dma = ib_dma_map_single(ibdev, &fs->rsp, sizeof(fs->rsp),
+				    DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, fs->dma)) {
+		fs->dma = 0;
+		nvmet_rdma_fault_send_free(fs);
+		return NULL;
+	}
+	return fs;
+}
+
+/* A queue closed before it was established sends nothing. */
+static bool nvmet_rdma_fault_early_credit(struct nvmet_rdma_queue *queue)
+{
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	ok = queue->state == NVMET_RDMA_Q_CONNECTING && queue->rw_credits;
+	if (ok)
+		queue->rw_credits--;
+	spin_unlock_irqrestore(&queue->lock, flags);
+	return ok;
+}
+
+/*
  * Called from the ESTABLISHED handler while the static branch is on,
  * before the queue is marked live: the early response goes out ahead of
- * the answer to anything the host sent, its Connect included.  An I/O
- * queue gets a success for a command_id whose tag no queue has, the
- * admin queue one for the AEN command_id, as if an Asynchronous Event
- * Request, which the host cannot have sent yet, reported a namespace
- * change.
+ * the answer to anything the host sent, its Connect included.
  */
 void nvmet_rdma_fault_established(struct nvmet_rdma_queue *queue)
 {
-	struct ib_device *ibdev = queue->dev->ibdev;
 	struct nvmet_rdma_fault_send *fs;
 	struct ib_sge sge;
 	struct ib_send_wr wr = {
@@ -335,69 +385,43 @@ void nvmet_rdma_fault_established(struct nvmet_rdma_queue *queue)
 		.opcode		= IB_WR_SEND,
 		.send_flags	= IB_SEND_SIGNALED,
 	};
-	unsigned long flags;
+	int mode, ret;
 	u16 cid;
-	bool ok;
-	int mode;
 
 	mode = nvmet_rdma_fault_take(queue->qid ? NVMET_RDMA_FAULT_AT_IO_UP :
 				     NVMET_RDMA_FAULT_AT_ADMIN_UP);
 	if (mode == NVMET_RDMA_FAULT_NONE)
 		return;
 
-	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
+	fs = nvmet_rdma_fault_send_alloc(queue, mode);
 	if (!fs)
-		goto skipped;
-	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_FAULT_SEND, 1);
-	fs->queue = queue;
-	fs->cqe.done = nvmet_rdma_fault_send_done;
-	fs->rsp.sq_id = cpu_to_le16(queue->qid);
-	if (mode == NVMET_RDMA_FAULT_EARLY_AEN) {
-		cid = NVME_AQ_BLK_MQ_DEPTH;
-		fs->rsp.result.u32 = cpu_to_le32(NVME_AER_NOTICE |
-						 NVME_AER_NOTICE_NS_CHANGED << 8);
-	} else {
-		/* Before or after the host's Connect, it names nothing. */
-		cid = NVMET_RDMA_FAULT_BOGUS_TAG;
-	}
-	fs->rsp.command_id = cid;
-	fs->dma = ib_dma_map_single(ibdev, &fs->rsp, sizeof(fs->rsp),
-				    DMA_TO_DEVICE);
-	if (ib_dma_mapping_error(ibdev, fs->dma)) {
-		fs->dma = 0;
-		goto free;
-	}
-
-	/* A queue closed before it was established sends nothing. */
-	spin_lock_irqsave(&queue->lock, flags);
-	ok = queue->state == NVMET_RDMA_Q_CONNECTING && queue->rw_credits;
-	if (ok)
-		queue->rw_credits--;
-	spin_unlock_irqrestore(&queue->lock, flags);
-	if (!ok)
-		goto free;
+		goto out_skip;
+	if (!nvmet_rdma_fault_early_credit(queue))
+		goto out_free_send;
 
 	sge.addr = fs->dma;
 	sge.length = sizeof(fs->rsp);
 	sge.lkey = queue->dev->pd->local_dma_lkey;
 	wr.wr_cqe = &fs->cqe;
-	if (ib_post_send(queue->qp, &wr, NULL)) {
-		pr_err_ratelimited("queue %d (qid %u): cannot post an early response, closing\n",
-				   queue->idx, queue->qid);
+	/* Once posted, fs is the completion's, and may be gone already. */
+	cid = fs->rsp.command_id;
+	ret = ib_post_send(queue->qp, &wr, NULL);
+	if (ret) {
+		pr_err_ratelimited("queue %d (qid %u): ib_post_send of an early response failed: %d, closing\n",
+				   queue->idx, queue->qid, ret);
 		nvmet_rdma_queue_close(queue);
-		nvmet_rdma_fault_send_free(fs);
-		nvmet_rdma_put_credits(queue, 1);
-		goto skipped;
+		goto out_put_credit;
 	}
-	/* fs is the completion's now, and may be gone already. */
 	atomic_inc(&nvmet_rdma_fault_applied);
 	pr_info("queue %d (qid %u): %s: command_id %#x sent ahead of any answer\n",
 		queue->idx, queue->qid, nvmet_rdma_fault_names[mode], cid);
 	return;
 
-free:
+out_put_credit:
+	nvmet_rdma_put_credits(queue, 1);
+out_free_send:
 	nvmet_rdma_fault_send_free(fs);
-skipped:
+out_skip:
 	atomic_inc(&nvmet_rdma_fault_skipped);
 }
 
@@ -499,3 +523,16 @@ void nvmet_rdma_fault_exit(void)
 	cancel_work_sync(&nvmet_rdma_fault_off);
 	static_branch_disable(&nvmet_rdma_fault_key);
 }
+
+/*
+ * Set-up steps fail_function may fail: their callers handle a failure
+ * that skipped the whole step as they do one of its own.  All but
+ * nvmet_rdma_queue_publish(), which is called from another file anyway,
+ * are marked nvmet_rdma_injectable to stay out of line.
+ */
+ALLOW_ERROR_INJECTION(nvmet_rdma_listen, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_srq_setup, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_bufs_alloc, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_ib_create, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_queue_publish, ERRNO);
+ALLOW_ERROR_INJECTION(nvmet_rdma_accept, ERRNO);

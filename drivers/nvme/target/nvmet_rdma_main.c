@@ -57,8 +57,8 @@ static int nvmet_rdma_set_srq_size(const char *val,
 					NVMET_RDMA_SRQ_SIZE_MAX);
 
 	if (ret)
-		pr_err("srq_size %s refused: must be %d-%d\n", val,
-		       NVMET_RDMA_SRQ_SIZE_MIN, NVMET_RDMA_SRQ_SIZE_MAX);
+		pr_err("srq_size %s refused: must be %d-%d (%d)\n", val,
+		       NVMET_RDMA_SRQ_SIZE_MIN, NVMET_RDMA_SRQ_SIZE_MAX, ret);
 	return ret;
 }
 

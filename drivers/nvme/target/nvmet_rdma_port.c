@@ -8,7 +8,6 @@
  */
 #include "nvmet_rdma.h"
 
-#include <linux/error-injection.h>
 #include <linux/inet.h>
 #include <linux/slab.h>
 
@@ -34,10 +33,10 @@ static void nvmet_rdma_unlisten(struct nvmet_rdma_port *port)
 /*
  * On failure *@step names what failed, for the caller's one message; it
  * keeps the caller's value when the failure is injected (fail_function
- * skips the whole function, hence also noinline).
+ * skips the whole function; see nvmet_rdma_injectable).
  */
-static noinline int nvmet_rdma_listen(struct nvmet_rdma_port *port,
-				      const char **step)
+nvmet_rdma_injectable int nvmet_rdma_listen(struct nvmet_rdma_port *port,
+					    const char **step)
 {
 	struct sockaddr *addr = (struct sockaddr *)&port->addr;
 	struct rdma_cm_id *cm_id;
@@ -55,26 +54,24 @@ static noinline int nvmet_rdma_listen(struct nvmet_rdma_port *port,
 	*step = "rdma_set_afonly";
 	ret = rdma_set_afonly(cm_id, 1);
 	if (ret)
-		goto destroy;
+		goto out_destroy_id;
 	*step = "rdma_bind_addr";
 	ret = rdma_bind_addr(cm_id, addr);
 	if (ret)
-		goto destroy;
+		goto out_destroy_id;
 	*step = "rdma_listen";
 	ret = rdma_listen(cm_id, NVMET_RDMA_BACKLOG);
 	if (ret)
-		goto destroy;
+		goto out_destroy_id;
 
 	port->listener = cm_id;
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_LISTENER, 1);
 	return 0;
 
-destroy:
+out_destroy_id:
 	rdma_destroy_id(cm_id);
 	return ret;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_listen, ERRNO);
 
 static void nvmet_rdma_relisten_work(struct work_struct *work)
 {
@@ -85,9 +82,9 @@ static void nvmet_rdma_relisten_work(struct work_struct *work)
 
 	mutex_lock(&port->lock);
 	if (port->stopping)
-		goto out;
+		goto out_unlock;
 	if (port->listener && !READ_ONCE(port->lost))
-		goto out;
+		goto out_unlock;
 	WRITE_ONCE(port->lost, false);
 	nvmet_rdma_unlisten(port);
 	/* Retrying is the normal state while a device is away: say it once. */
@@ -105,7 +102,7 @@ static void nvmet_rdma_relisten_work(struct work_struct *work)
 			nvmet_rdma_port_id(port), &port->addr);
 		port->warned = false;
 	}
-out:
+out_unlock:
 	mutex_unlock(&port->lock);
 }
 
@@ -176,11 +173,72 @@ static int nvmet_rdma_pi_refuse(struct nvmet_rdma_port *port)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * nvmet core reports this in IOCCSZ and cannot change it while the port
+ * is enabled, so every queue of the port buffers the same.  Settled
+ * before listening: a connection accepted by the listener reads it
+ * straight away.
+ */
+static void nvmet_rdma_port_inline_size(struct nvmet_rdma_port *port)
+{
+	struct nvmet_port *nport = port->nport;
+
+	if (nport->inline_data_size < 0) {
+		nport->inline_data_size = NVMET_RDMA_INLINE_DEFAULT;
+	} else if (nport->inline_data_size > NVMET_RDMA_INLINE_MAX) {
+		pr_warn("port %d: param_inline_data_size %d is above the %d-byte maximum, using %d\n",
+			nvmet_rdma_port_id(port), nport->inline_data_size,
+			NVMET_RDMA_INLINE_MAX, NVMET_RDMA_INLINE_MAX);
+		nport->inline_data_size = NVMET_RDMA_INLINE_MAX;
+	}
+}
+
+/*
+ * Listen, unless the port asks for what we cannot do.  Any failure
+ * leaves nothing of the listener: a failed listen may have had an id
+ * for a moment, as a refused one had a listener.
+ */
+static int nvmet_rdma_port_start(struct nvmet_rdma_port *port)
+{
+	const char *step = "listen";
+	int ret;
+
+	mutex_lock(&port->lock);
+	ret = nvmet_rdma_listen(port, &step);
+	if (ret) {
+		pr_err("port %d: %s for %pISpc failed (%d), port not enabled\n",
+		       nvmet_rdma_port_id(port), step, &port->addr, ret);
+		goto out_unlisten;
+	}
+	if (port->nport->pi_enable) {
+		ret = nvmet_rdma_pi_refuse(port);
+		goto out_unlisten;
+	}
+	mutex_unlock(&port->lock);
+	return 0;
+
+out_unlisten:
+	port->stopping = true;
+	nvmet_rdma_unlisten(port);
+	mutex_unlock(&port->lock);
+	/*
+	 * The listener may have lost its device or address while it
+	 * existed, arming the relisten work on this port.
+	 */
+	cancel_delayed_work_sync(&port->relisten_work);
+	/*
+	 * A host may have connected in the moment the listener existed.  A
+	 * port that failed to enable is never removed, so nothing else would
+	 * close such a queue before the nvmet_port it points at is freed.
+	 */
+	nvmet_rdma_close_queues(port->nport, NULL, NULL);
+	return ret;
+}
+
 int nvmet_rdma_add_port(struct nvmet_port *nport)
 {
 	int old_inline_size = nport->inline_data_size;
 	struct nvmet_rdma_port *port;
-	const char *step = "listen";
 	int ret;
 
 	port = kzalloc(sizeof(*port), GFP_KERNEL);
@@ -194,51 +252,14 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 
 	ret = nvmet_rdma_parse_addr(port);
 	if (ret)
-		goto free;
+		goto out_free_port;
 
-	/*
-	 * nvmet core reports this in IOCCSZ and cannot change it while the
-	 * port is enabled, so every queue of the port buffers the same.
-	 * Settled before listening: a connection accepted by the listener
-	 * reads it straight away.
-	 */
-	if (nport->inline_data_size < 0) {
-		nport->inline_data_size = NVMET_RDMA_INLINE_DEFAULT;
-	} else if (nport->inline_data_size > NVMET_RDMA_INLINE_MAX) {
-		pr_warn("port %d: param_inline_data_size %d is above the %d-byte maximum, using %d\n",
-			nvmet_rdma_port_id(port), nport->inline_data_size,
-			NVMET_RDMA_INLINE_MAX, NVMET_RDMA_INLINE_MAX);
-		nport->inline_data_size = NVMET_RDMA_INLINE_MAX;
-	}
-
-	mutex_lock(&port->lock);
-	ret = nvmet_rdma_listen(port, &step);
-	if (ret)
-		pr_err("port %d: %s for %pISpc failed (%d), port not enabled\n",
-		       nvmet_rdma_port_id(port), step, &port->addr, ret);
-	else if (nport->pi_enable)
-		ret = nvmet_rdma_pi_refuse(port);
+	nvmet_rdma_port_inline_size(port);
+	ret = nvmet_rdma_port_start(port);
 	if (ret) {
-		port->stopping = true;
-		nvmet_rdma_unlisten(port);
-	}
-	mutex_unlock(&port->lock);
-	if (ret) {
-		/*
-		 * The listener may have lost its device or address while it
-		 * existed, arming the relisten work on this port.
-		 */
-		cancel_delayed_work_sync(&port->relisten_work);
-		/*
-		 * A host may have connected in the moment the listener
-		 * existed.  A port that failed to enable is never removed,
-		 * so nothing else would close such a queue before the
-		 * nvmet_port it points at is freed.
-		 */
-		nvmet_rdma_close_queues(nport, NULL, NULL);
 		/* What configfs shows must be what the user set. */
 		nport->inline_data_size = old_inline_size;
-		goto free;
+		goto out_free_port;
 	}
 
 	nport->priv = port;
@@ -250,7 +271,7 @@ int nvmet_rdma_add_port(struct nvmet_port *nport)
 		nvmet_rdma_port_id(port), &port->addr, nport->inline_data_size);
 	return 0;
 
-free:
+out_free_port:
 	mutex_destroy(&port->lock);
 	kfree(port);
 	return ret;

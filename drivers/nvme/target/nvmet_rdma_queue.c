@@ -11,7 +11,6 @@
 #include "nvmet_rdma_trace.h"
 
 #include <linux/completion.h>
-#include <linux/error-injection.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
 
@@ -55,12 +54,12 @@ static int nvmet_rdma_rbuf_setup(struct ib_device *ibdev, u32 lkey,
 		dma_addr_t dma;
 
 		if (!page)
-			goto fail;
+			goto out_free_pages;
 		dma = ib_dma_map_page(ibdev, page, 0, PAGE_SIZE,
 				      DMA_FROM_DEVICE);
 		if (ib_dma_mapping_error(ibdev, dma)) {
 			__free_page(page);
-			goto fail;
+			goto out_free_pages;
 		}
 		rb->page[p] = page;
 		rb->sge[1 + p].addr = dma;
@@ -72,30 +71,35 @@ static int nvmet_rdma_rbuf_setup(struct ib_device *ibdev, u32 lkey,
 	rb->wr.num_sge = 1 + pages;
 	return 0;
 
-fail:
+out_free_pages:
 	nvmet_rdma_rbuf_free(ibdev, rb, pages);
 	return -ENOMEM;
 }
 
-static void nvmet_rdma_srq_free(struct nvmet_rdma_srq *srq)
+/* Undo nvmet_rdma_srq_bufs_alloc(). */
+static void nvmet_rdma_srq_bufs_free(struct nvmet_rdma_srq *srq)
 {
 	struct ib_device *ibdev = srq->dev->ibdev;
 	u32 i;
 
+	for (i = 0; i < srq->size; i++)
+		nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], srq->pages);
+	kvfree(srq->rbufs);
+	srq->rbufs = NULL;
+	ib_dma_unmap_single(ibdev, srq->sqes_dma,
+			    srq->size * sizeof(*srq->sqes), DMA_FROM_DEVICE);
+	srq->sqes_dma = 0;
+	kfree(srq->sqes);
+	srq->sqes = NULL;
+}
+
+/* Undo nvmet_rdma_srq_create(). */
+static void nvmet_rdma_srq_free(struct nvmet_rdma_srq *srq)
+{
 	/* Every QP on it is gone: no limit event can rearm the work now. */
 	cancel_delayed_work_sync(&srq->rearm_work);
-	if (srq->srq)
-		ib_destroy_srq(srq->srq);
-	if (srq->rbufs) {
-		for (i = 0; i < srq->size; i++)
-			nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], srq->pages);
-		kvfree(srq->rbufs);
-	}
-	if (srq->sqes_dma)
-		ib_dma_unmap_single(ibdev, srq->sqes_dma,
-				    srq->size * sizeof(*srq->sqes),
-				    DMA_FROM_DEVICE);
-	kfree(srq->sqes);
+	ib_destroy_srq(srq->srq);
+	nvmet_rdma_srq_bufs_free(srq);
 	kfree(srq);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, -1);
 }
@@ -107,8 +111,8 @@ static void nvmet_rdma_srq_arm(struct nvmet_rdma_srq *srq)
 
 	ret = ib_modify_srq(srq->srq, &attr, IB_SRQ_LIMIT);
 	if (ret)
-		pr_warn_once("%s: cannot arm the SRQ limit event (%d)\n",
-			     dev_name(&srq->dev->ibdev->dev), ret);
+		pr_warn_once("%s: ib_modify_srq arming the limit event at %u failed: %d\n",
+			     dev_name(&srq->dev->ibdev->dev), srq->limit, ret);
 }
 
 static void nvmet_rdma_srq_rearm_work(struct work_struct *work)
@@ -142,17 +146,17 @@ static void nvmet_rdma_srq_event(struct ib_event *event, void *context)
 }
 
 /*
- * Buffers, the SRQ itself and its posted receives.  On failure the
- * caller's nvmet_rdma_srq_free() undoes whatever was reached.  noinline:
- * see nvmet_rdma_bufs_alloc().
+ * The SRQ's receive buffers: the SQEs in one array mapped once, and
+ * whole pages of in-capsule buffer each, so that queues of every inline
+ * size up to them can share it.
  */
-static noinline int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
+static int nvmet_rdma_srq_bufs_alloc(struct nvmet_rdma_srq *srq)
 {
 	struct nvmet_rdma_dev *dev = srq->dev;
 	struct ib_device *ibdev = dev->ibdev;
+	size_t len = srq->size * sizeof(*srq->sqes);
 	u32 lkey = dev->pd->local_dma_lkey;
 	unsigned int pages = srq->pages;
-	struct ib_srq_init_attr attr = { };
 	dma_addr_t dma;
 	int ret;
 	u32 i;
@@ -167,46 +171,81 @@ static noinline int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
 			    GFP_KERNEL | __GFP_NOWARN);
 	if (!srq->sqes)
 		return -ENOMEM;
-	dma = ib_dma_map_single(ibdev, srq->sqes,
-				srq->size * sizeof(*srq->sqes),
-				DMA_FROM_DEVICE);
-	if (ib_dma_mapping_error(ibdev, dma))
-		return -ENOMEM;
+	dma = ib_dma_map_single(ibdev, srq->sqes, len, DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma)) {
+		ret = -ENOMEM;
+		goto out_free_sqes;
+	}
 	srq->sqes_dma = dma;
 	srq->rbufs = kvcalloc(srq->size, sizeof(*srq->rbufs), GFP_KERNEL);
-	if (!srq->rbufs)
-		return -ENOMEM;
+	if (!srq->rbufs) {
+		ret = -ENOMEM;
+		goto out_unmap_sqes;
+	}
 	for (i = 0; i < srq->size; i++) {
-		/* Whole pages: queues of every inline size up to them share it. */
 		ret = nvmet_rdma_rbuf_setup(ibdev, lkey, &srq->rbufs[i],
 					    &srq->sqes[i],
 					    dma + i * sizeof(*srq->sqes),
 					    pages, pages * PAGE_SIZE);
 		if (ret)
-			return ret;
+			goto out_free_rbufs;
 		srq->rbufs[i].srq = srq;
 	}
+	return 0;
+
+out_free_rbufs:
+	while (i--)
+		nvmet_rdma_rbuf_free(ibdev, &srq->rbufs[i], pages);
+	kvfree(srq->rbufs);
+	srq->rbufs = NULL;
+out_unmap_sqes:
+	ib_dma_unmap_single(ibdev, dma, len, DMA_FROM_DEVICE);
+	srq->sqes_dma = 0;
+out_free_sqes:
+	kfree(srq->sqes);
+	srq->sqes = NULL;
+	return ret;
+}
+
+/*
+ * Buffers, the SRQ itself and its posted receives; on failure nothing is
+ * left.  An error-injection point (see nvmet_rdma_injectable).
+ */
+nvmet_rdma_injectable int nvmet_rdma_srq_setup(struct nvmet_rdma_srq *srq)
+{
+	struct ib_srq_init_attr attr = { };
+	int ret;
+	u32 i;
+
+	ret = nvmet_rdma_srq_bufs_alloc(srq);
+	if (ret)
+		return ret;
 
 	attr.event_handler = nvmet_rdma_srq_event;
 	attr.srq_context = srq;
 	attr.srq_type = IB_SRQT_BASIC;
 	attr.attr.max_wr = srq->size;
-	attr.attr.max_sge = 1 + pages;
-	srq->srq = ib_create_srq(dev->pd, &attr);
+	attr.attr.max_sge = 1 + srq->pages;
+	srq->srq = ib_create_srq(srq->dev->pd, &attr);
 	if (IS_ERR(srq->srq)) {
 		ret = PTR_ERR(srq->srq);
 		srq->srq = NULL;
-		return ret;
+		goto out_free_bufs;
 	}
 	for (i = 0; i < srq->size; i++) {
 		ret = nvmet_rdma_post_recv(&srq->rbufs[i]);
 		if (ret)
-			return ret;
+			goto out_destroy_srq;
 	}
 	return 0;
-}
 
-ALLOW_ERROR_INJECTION(nvmet_rdma_srq_setup, ERRNO);
+out_destroy_srq:
+	ib_destroy_srq(srq->srq);
+	srq->srq = NULL;
+out_free_bufs:
+	nvmet_rdma_srq_bufs_free(srq);
+	return ret;
+}
 
 static struct nvmet_rdma_srq *
 nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
@@ -227,14 +266,17 @@ nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
 	INIT_DELAYED_WORK(&srq->rearm_work, nvmet_rdma_srq_rearm_work);
 
 	ret = nvmet_rdma_srq_setup(srq);
-	if (ret) {
-		nvmet_rdma_srq_free(srq);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		goto out_free_srq;
 	nvmet_rdma_srq_arm(srq);
 	pr_info("%s: shared receive queue of %u buffers, %u bytes in-capsule data each\n",
 		dev_name(&ibdev->dev), srq->size, pages * (u32)PAGE_SIZE);
 	return srq;
+
+out_free_srq:
+	kfree(srq);
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, -1);
+	return ERR_PTR(ret);
 }
 
 /*
@@ -251,13 +293,13 @@ static struct nvmet_rdma_srq *nvmet_rdma_srq_get(struct nvmet_rdma_dev *dev,
 	mutex_lock(&nvmet_rdma_lock);
 	srq = dev->srqs[pages];
 	if (srq || dev->no_srq)
-		goto out;
+		goto out_unlock;
 	if (!ibdev->attrs.max_srq || ibdev->attrs.max_srq_sge < 1 + pages) {
 		pr_warn("%s: no shared receive queue with %u SGEs (max_srq %d, max_srq_sge %d), using per-queue receives\n",
 			dev_name(&ibdev->dev), 1 + pages, ibdev->attrs.max_srq,
 			ibdev->attrs.max_srq_sge);
 		dev->no_srq = true;
-		goto out;
+		goto out_unlock;
 	}
 	srq = nvmet_rdma_srq_create(dev, pages);
 	if (IS_ERR(srq)) {
@@ -266,10 +308,10 @@ static struct nvmet_rdma_srq *nvmet_rdma_srq_get(struct nvmet_rdma_dev *dev,
 		if (PTR_ERR(srq) == -EOPNOTSUPP)
 			dev->no_srq = true;
 		srq = NULL;
-		goto out;
+		goto out_unlock;
 	}
 	dev->srqs[pages] = srq;
-out:
+out_unlock:
 	mutex_unlock(&nvmet_rdma_lock);
 	return srq;
 }
@@ -299,6 +341,7 @@ void nvmet_rdma_srqs_show(struct seq_file *m)
 struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
 {
 	struct nvmet_rdma_dev *dev;
+	struct ib_pd *pd;
 
 	mutex_lock(&nvmet_rdma_lock);
 	list_for_each_entry(dev, &nvmet_rdma_devices, entry) {
@@ -308,34 +351,37 @@ struct nvmet_rdma_dev *nvmet_rdma_dev_get(struct ib_device *ibdev)
 			dev = ERR_PTR(-ENODEV);
 		else
 			kref_get(&dev->ref);
-		goto out;
+		goto out_unlock;
 	}
 	if (!nvmet_rdma_dev_usable(ibdev)) {
 		dev = ERR_PTR(-ENODEV);
-		goto out;
+		goto out_unlock;
 	}
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev) {
 		dev = ERR_PTR(-ENOMEM);
-		goto out;
+		goto out_unlock;
 	}
-	dev->pd = ib_alloc_pd(ibdev, 0);
-	if (IS_ERR(dev->pd)) {
-		struct ib_pd *pd = dev->pd;
-
-		pr_err("%s: cannot allocate a protection domain (%ld)\n",
-		       dev_name(&ibdev->dev), PTR_ERR(pd));
-		kfree(dev);
-		dev = ERR_CAST(pd);
-		goto out;
+	pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(pd)) {
+		pr_err("%s: ib_alloc_pd failed: %ld\n", dev_name(&ibdev->dev),
+		       PTR_ERR(pd));
+		goto out_free_dev;
 	}
+	dev->pd = pd;
 	dev->ibdev = ibdev;
 	kref_init(&dev->ref);
 	atomic_set(&dev->next_vector, 0);
 	list_add_tail(&dev->entry, &nvmet_rdma_devices);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_DEV, 1);
-out:
+	mutex_unlock(&nvmet_rdma_lock);
+	return dev;
+
+out_free_dev:
+	kfree(dev);
+	dev = ERR_CAST(pd);
+out_unlock:
 	mutex_unlock(&nvmet_rdma_lock);
 	return dev;
 }
@@ -435,163 +481,230 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 	}
 }
 
-static int nvmet_rdma_slot_setup(struct nvmet_rdma_queue *queue,
-				 struct nvmet_rdma_slot *slot, unsigned int i)
+/* Undo nvmet_rdma_cqes_alloc(). */
+static void nvmet_rdma_cqes_free(struct nvmet_rdma_queue *queue)
 {
-	u32 lkey = queue->dev->pd->local_dma_lkey;
-	struct nvmet_rdma_rbuf *rb;
-	int ret;
-
-	slot->queue = queue;
-	slot->cqe = &queue->cqes[i];
-	slot->send_sge.addr = queue->cqes_dma + i * sizeof(*slot->cqe);
-	slot->send_sge.length = sizeof(*slot->cqe);
-	slot->send_sge.lkey = lkey;
-	nvmet_rdma_slot_init(slot);
-
-	if (queue->srq) {
-		list_add_tail(&slot->link, &queue->free_slots);
-		return 0;
-	}
-
-	rb = &queue->rbufs[i];
-	ret = nvmet_rdma_rbuf_setup(queue->dev->ibdev, lkey, rb,
-				    &queue->sqes[i],
-				    queue->sqes_dma + i * sizeof(*rb->sqe),
-				    queue->inline_pages, queue->inline_size);
-	if (ret)
-		return ret;
-	rb->slot = slot;
-	slot->rb = rb;
-	slot->sqe = rb->sqe;
-	return 0;
+	ib_dma_unmap_single(queue->dev->ibdev, queue->cqes_dma,
+			    queue->nr_slots * sizeof(*queue->cqes),
+			    DMA_TO_DEVICE);
+	queue->cqes_dma = 0;
+	kfree(queue->cqes);
+	queue->cqes = NULL;
 }
 
-/* Frees what nvmet_rdma_bufs_alloc() set up, whatever point it reached. */
-static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
+/* The response CQEs, one per slot, in one array mapped once. */
+static int nvmet_rdma_cqes_alloc(struct nvmet_rdma_queue *queue)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	size_t len = queue->nr_slots * sizeof(*queue->cqes);
+	dma_addr_t dma;
+
+	queue->cqes = kzalloc(len, GFP_KERNEL);
+	if (!queue->cqes)
+		return -ENOMEM;
+	dma = ib_dma_map_single(ibdev, queue->cqes, len, DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma))
+		goto out_free_cqes;
+	queue->cqes_dma = dma;
+	return 0;
+
+out_free_cqes:
+	kfree(queue->cqes);
+	queue->cqes = NULL;
+	return -ENOMEM;
+}
+
+/* Undo nvmet_rdma_rbufs_alloc(); nothing to do for a queue on an SRQ. */
+static void nvmet_rdma_rbufs_free(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
 	unsigned int i;
 
-	if (queue->slots) {
-		kvfree(queue->slots);
-		queue->slots = NULL;
-		nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->nr_slots);
-	}
-	if (queue->rbufs) {
-		for (i = 0; i < queue->nr_slots; i++)
-			nvmet_rdma_rbuf_free(ibdev, &queue->rbufs[i],
-					     queue->inline_pages);
-		kvfree(queue->rbufs);
-		queue->rbufs = NULL;
-	}
-	if (queue->cqes_dma)
-		ib_dma_unmap_single(ibdev, queue->cqes_dma,
-				    queue->nr_slots * sizeof(*queue->cqes),
-				    DMA_TO_DEVICE);
-	if (queue->sqes_dma)
-		ib_dma_unmap_single(ibdev, queue->sqes_dma,
-				    queue->nr_slots * sizeof(*queue->sqes),
-				    DMA_FROM_DEVICE);
-	queue->cqes_dma = 0;
+	if (!queue->rbufs)
+		return;
+	for (i = 0; i < queue->nr_slots; i++)
+		nvmet_rdma_rbuf_free(ibdev, &queue->rbufs[i],
+				     queue->inline_pages);
+	kvfree(queue->rbufs);
+	queue->rbufs = NULL;
+	ib_dma_unmap_single(ibdev, queue->sqes_dma,
+			    queue->nr_slots * sizeof(*queue->sqes),
+			    DMA_FROM_DEVICE);
 	queue->sqes_dma = 0;
-	kfree(queue->cqes);
 	kfree(queue->sqes);
-	queue->cqes = NULL;
 	queue->sqes = NULL;
 }
 
 /*
- * SQEs and CQEs of a queue live in two arrays, each mapped once, rather
- * than as one small mapping per entry.  A queue on an SRQ has no SQEs or
- * receive buffers of its own.  noinline, here and in the other setup
- * steps marked ALLOW_ERROR_INJECTION: fail_function probes the call, which
- * inlining into the only caller would take away.
+ * A queue's own receive buffers: the SQEs in one array mapped once, and
+ * the in-capsule pages of each buffer.
  */
-static noinline int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
+static int nvmet_rdma_rbufs_alloc(struct nvmet_rdma_queue *queue)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
-	size_t sqes_len = queue->nr_slots * sizeof(*queue->sqes);
-	size_t cqes_len = queue->nr_slots * sizeof(*queue->cqes);
+	size_t len = queue->nr_slots * sizeof(*queue->sqes);
+	u32 lkey = queue->dev->pd->local_dma_lkey;
 	dma_addr_t dma;
 	unsigned int i;
+	int ret;
 
-	queue->cqes = kzalloc(cqes_len, GFP_KERNEL);
-	if (!queue->cqes)
-		goto fail;
-	dma = ib_dma_map_single(ibdev, queue->cqes, cqes_len, DMA_TO_DEVICE);
-	if (ib_dma_mapping_error(ibdev, dma))
-		goto fail;
-	queue->cqes_dma = dma;
-
-	if (!queue->srq) {
-		queue->sqes = kzalloc(sqes_len, GFP_KERNEL);
-		if (!queue->sqes)
-			goto fail;
-		dma = ib_dma_map_single(ibdev, queue->sqes, sqes_len,
-					DMA_FROM_DEVICE);
-		if (ib_dma_mapping_error(ibdev, dma))
-			goto fail;
-		queue->sqes_dma = dma;
-		queue->rbufs = kvcalloc(queue->nr_slots,
-					sizeof(*queue->rbufs), GFP_KERNEL);
-		if (!queue->rbufs)
-			goto fail;
+	queue->sqes = kzalloc(len, GFP_KERNEL);
+	if (!queue->sqes)
+		return -ENOMEM;
+	dma = ib_dma_map_single(ibdev, queue->sqes, len, DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(ibdev, dma)) {
+		ret = -ENOMEM;
+		goto out_free_sqes;
 	}
+	queue->sqes_dma = dma;
+	queue->rbufs = kvcalloc(queue->nr_slots, sizeof(*queue->rbufs),
+				GFP_KERNEL);
+	if (!queue->rbufs) {
+		ret = -ENOMEM;
+		goto out_unmap_sqes;
+	}
+	for (i = 0; i < queue->nr_slots; i++) {
+		ret = nvmet_rdma_rbuf_setup(ibdev, lkey, &queue->rbufs[i],
+					    &queue->sqes[i],
+					    dma + i * sizeof(*queue->sqes),
+					    queue->inline_pages,
+					    queue->inline_size);
+		if (ret)
+			goto out_free_rbufs;
+	}
+	return 0;
+
+out_free_rbufs:
+	while (i--)
+		nvmet_rdma_rbuf_free(ibdev, &queue->rbufs[i],
+				     queue->inline_pages);
+	kvfree(queue->rbufs);
+	queue->rbufs = NULL;
+out_unmap_sqes:
+	ib_dma_unmap_single(ibdev, dma, len, DMA_FROM_DEVICE);
+	queue->sqes_dma = 0;
+out_free_sqes:
+	kfree(queue->sqes);
+	queue->sqes = NULL;
+	return ret;
+}
+
+static void nvmet_rdma_slots_free(struct nvmet_rdma_queue *queue)
+{
+	kvfree(queue->slots);
+	queue->slots = NULL;
+	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, -queue->nr_slots);
+}
+
+/*
+ * Slots, each answering in its own CQE and tied for good to its own
+ * receive buffer, or, on an SRQ, put on the free list to be lent one.
+ */
+static int nvmet_rdma_slots_alloc(struct nvmet_rdma_queue *queue)
+{
+	u32 lkey = queue->dev->pd->local_dma_lkey;
+	struct nvmet_rdma_slot *slot;
+	struct nvmet_rdma_rbuf *rb;
+	unsigned int i;
 
 	queue->slots = kvcalloc(queue->nr_slots, sizeof(*queue->slots),
 				GFP_KERNEL);
 	if (!queue->slots)
-		goto fail;
+		return -ENOMEM;
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SLOT, queue->nr_slots);
-	for (i = 0; i < queue->nr_slots; i++)
-		if (nvmet_rdma_slot_setup(queue, &queue->slots[i], i))
-			goto fail;
+	for (i = 0; i < queue->nr_slots; i++) {
+		slot = &queue->slots[i];
+		slot->queue = queue;
+		slot->cqe = &queue->cqes[i];
+		slot->send_sge.addr = queue->cqes_dma + i * sizeof(*slot->cqe);
+		slot->send_sge.length = sizeof(*slot->cqe);
+		slot->send_sge.lkey = lkey;
+		nvmet_rdma_slot_init(slot);
+		if (queue->srq) {
+			list_add_tail(&slot->link, &queue->free_slots);
+			continue;
+		}
+		rb = &queue->rbufs[i];
+		rb->slot = slot;
+		slot->rb = rb;
+		slot->sqe = rb->sqe;
+	}
 	return 0;
-
-fail:
-	nvmet_rdma_bufs_free(queue);
-	return -ENOMEM;
 }
 
-ALLOW_ERROR_INJECTION(nvmet_rdma_bufs_alloc, ERRNO);
+/* Undo nvmet_rdma_bufs_alloc(). */
+static void nvmet_rdma_bufs_free(struct nvmet_rdma_queue *queue)
+{
+	nvmet_rdma_slots_free(queue);
+	nvmet_rdma_rbufs_free(queue);
+	nvmet_rdma_cqes_free(queue);
+}
 
-static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
+/*
+ * Everything the slots use: CQEs, receive buffers unless the queue is on
+ * an SRQ (which has its own), slots.  On failure nothing is left
+ * allocated.  An error-injection point, as are nvmet_rdma_ib_create()
+ * and nvmet_rdma_queue_publish().
+ */
+nvmet_rdma_injectable int nvmet_rdma_bufs_alloc(struct nvmet_rdma_queue *queue)
+{
+	int ret;
+
+	ret = nvmet_rdma_cqes_alloc(queue);
+	if (ret)
+		return ret;
+	if (!queue->srq) {
+		ret = nvmet_rdma_rbufs_alloc(queue);
+		if (ret)
+			goto out_free_cqes;
+	}
+	ret = nvmet_rdma_slots_alloc(queue);
+	if (ret)
+		goto out_free_rbufs;
+	return 0;
+
+out_free_rbufs:
+	nvmet_rdma_rbufs_free(queue);
+out_free_cqes:
+	nvmet_rdma_cqes_free(queue);
+	return ret;
+}
+
+/*
+ * A failed QP completes every work request still posted, the unsignalled
+ * RDMA READ/WRITEs included, and a completion that finds the CQ full is
+ * lost: its slot never finishes and the drain never returns.  So the CQ
+ * holds a receive and a SEND per slot, the drain WR of each work queue,
+ * and the RDMA WRs the budget allows: enough for every slot to move
+ * NVMET_RDMA_MAX_XFER at once (on iWARP, rdma_rw wraps each context in a
+ * REG_MR and a LOCAL_INV).  On an SRQ, up to depth more capsules may wait
+ * for a slot.  A device with smaller CQs gets a smaller budget rather
+ * than a CQ it cannot provide (the CQ pool would retry such a request for
+ * ever).  *@fixed is the part of the CQ that is not budget.
+ */
+static int nvmet_rdma_cq_get(struct nvmet_rdma_queue *queue, u32 *fixed)
 {
 	struct ib_device *ibdev = queue->dev->ibdev;
 	u32 port_num = queue->port_num;
-	struct ib_qp_init_attr attr = { };
 	unsigned int factor, vector;
-	u32 fixed;
 	u64 rw_wrs;
 	int ret;
 
-	/*
-	 * A failed QP completes every work request still posted, the
-	 * unsignalled RDMA READ/WRITEs included, and a completion that finds
-	 * the CQ full is lost: its slot never finishes and the drain never
-	 * returns.  So the CQ holds a receive and a SEND per slot, the drain
-	 * WR of each work queue, and the RDMA WRs the budget below allows:
-	 * enough for every slot to move NVMET_RDMA_MAX_XFER at once (on
-	 * iWARP, rdma_rw wraps each context in a REG_MR and a LOCAL_INV).
-	 * On an SRQ, up to depth more capsules may wait for a slot.  A
-	 * device with smaller CQs gets a smaller budget rather than a CQ it
-	 * cannot provide (the CQ pool would retry such a request for ever).
-	 */
 	factor = rdma_rw_mr_factor(ibdev, port_num,
 				   NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
 	rw_wrs = (u64)queue->nr_slots * factor;
 	if (rdma_protocol_iwarp(ibdev, port_num))
 		rw_wrs *= 3;
-	fixed = 2 * queue->nr_slots + 2;
+	*fixed = 2 * queue->nr_slots + 2;
 	if (queue->srq)
-		fixed += queue->depth;
-	if (fixed >= (u32)ibdev->attrs.max_cqe) {
-		pr_err("queue %d: needs CQs of more than %u entries, the device has %d\n",
-		       queue->idx, fixed, ibdev->attrs.max_cqe);
+		*fixed += queue->depth;
+	if (*fixed >= (u32)ibdev->attrs.max_cqe) {
+		pr_err("queue %d (qid %u): needs CQs of more than %u entries, %s has %d: %d\n",
+		       queue->idx, queue->qid, *fixed, dev_name(&ibdev->dev),
+		       ibdev->attrs.max_cqe, -ENOSPC);
 		return -ENOSPC;
 	}
-	queue->cq_size = min_t(u64, fixed + rw_wrs, ibdev->attrs.max_cqe);
+	queue->cq_size = min_t(u64, *fixed + rw_wrs, ibdev->attrs.max_cqe);
 	vector = atomic_inc_return(&queue->dev->next_vector) %
 		 ibdev->num_comp_vectors;
 	queue->cq = ib_cq_pool_get(ibdev, queue->cq_size, vector,
@@ -599,20 +712,31 @@ static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 	if (IS_ERR(queue->cq)) {
 		ret = PTR_ERR(queue->cq);
 		queue->cq = NULL;
-		pr_err("queue %d: cannot get a CQ of %u entries (%d)\n",
-		       queue->idx, queue->cq_size, ret);
+		pr_err("queue %d (qid %u): ib_cq_pool_get of %u entries failed: %d\n",
+		       queue->idx, queue->qid, queue->cq_size, ret);
 		return ret;
 	}
+	return 0;
+}
 
-	/*
-	 * One SEND per slot is reserved; the rest of the send queue, plus
-	 * what rdma_rw adds for its contexts, is the budget for RDMA
-	 * READ/WRITE work requests that rw_credits meters, as far as the
-	 * CQ can take their flush completions.
-	 */
+/*
+ * One SEND per slot is reserved; the rest of the send queue, plus what
+ * rdma_rw adds for its contexts, is the budget for RDMA READ/WRITE work
+ * requests that rw_credits meters, as far as the CQ can take their
+ * flush completions.  *@max_send_wr is what the device granted.
+ */
+static int nvmet_rdma_qp_create(struct nvmet_rdma_queue *queue,
+				u32 *max_send_wr)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+	struct ib_qp_init_attr attr = { };
+	int ret;
+
 	attr.cap.max_send_wr = min_t(u32, 2 * queue->nr_slots + 1,
 				     ibdev->attrs.max_qp_wr);
-	attr.cap.max_rdma_ctxs = queue->nr_slots * factor;
+	attr.cap.max_rdma_ctxs = queue->nr_slots *
+		rdma_rw_mr_factor(ibdev, queue->port_num,
+				  NVMET_RDMA_MAX_XFER >> PAGE_SHIFT);
 	attr.cap.max_send_sge = ibdev->attrs.max_send_sge;
 	if (queue->srq) {
 		attr.srq = queue->srq->srq;
@@ -629,34 +753,48 @@ static noinline int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
 
 	ret = rdma_create_qp(queue->cm_id, queue->dev->pd, &attr);
 	if (ret) {
-		pr_err("queue %d: cannot create a QP of %u/%u WRs (%d)\n",
-		       queue->idx, attr.cap.max_send_wr, attr.cap.max_recv_wr,
-		       ret);
-		goto put_cq;
+		pr_err("queue %d (qid %u): rdma_create_qp of %u/%u WRs failed: %d\n",
+		       queue->idx, queue->qid, attr.cap.max_send_wr,
+		       attr.cap.max_recv_wr, ret);
+		return ret;
 	}
 	queue->qp = queue->cm_id->qp;
+	*max_send_wr = attr.cap.max_send_wr;
+	return 0;
+}
 
-	if (attr.cap.max_send_wr <= queue->nr_slots + 1u) {
-		pr_err("queue %d: send queue of %u WRs leaves no room for data\n",
-		       queue->idx, attr.cap.max_send_wr);
+/* The CQ and the QP, and the RDMA READ/WRITE budget they leave. */
+nvmet_rdma_injectable int nvmet_rdma_ib_create(struct nvmet_rdma_queue *queue)
+{
+	u32 fixed, max_send_wr;
+	int ret;
+
+	ret = nvmet_rdma_cq_get(queue, &fixed);
+	if (ret)
+		return ret;
+	ret = nvmet_rdma_qp_create(queue, &max_send_wr);
+	if (ret)
+		goto out_put_cq;
+
+	if (max_send_wr <= queue->nr_slots + 1u) {
 		ret = -ENOSPC;
-		goto destroy_qp;
+		pr_err("queue %d (qid %u): send queue of %u WRs leaves no room for data: %d\n",
+		       queue->idx, queue->qid, max_send_wr, ret);
+		goto out_destroy_qp;
 	}
-	queue->rw_budget = min(attr.cap.max_send_wr - queue->nr_slots - 1,
+	queue->rw_budget = min(max_send_wr - queue->nr_slots - 1,
 			       queue->cq_size - fixed);
 	queue->rw_credits = queue->rw_budget;
 	return 0;
 
-destroy_qp:
+out_destroy_qp:
 	rdma_destroy_qp(queue->cm_id);
 	queue->qp = NULL;
-put_cq:
+out_put_cq:
 	ib_cq_pool_put(queue->cq, queue->cq_size);
 	queue->cq = NULL;
 	return ret;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_ib_create, ERRNO);
 
 /*
  * Once the QP is drained, no completion can reach this queue's slots:
@@ -668,6 +806,7 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 	struct nvmet_rdma_rbuf *rb, *tmp;
 	unsigned int i;
 	LIST_HEAD(back);
+	int ret;
 
 	if (!queue->srq)
 		return;
@@ -680,25 +819,20 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 	list_splice_tail_init(&queue->held, &back);
 	list_for_each_entry_safe(rb, tmp, &back, link) {
 		list_del_init(&rb->link);
-		if (nvmet_rdma_post_recv(rb))
-			pr_err_ratelimited("queue %d: cannot give a receive back to the SRQ of %s\n",
-					   queue->idx,
-					   dev_name(&queue->dev->ibdev->dev));
+		ret = nvmet_rdma_post_recv(rb);
+		if (ret)
+			pr_err_ratelimited("queue %d (qid %u): ib_post_srq_recv giving a receive back to the SRQ of %s failed: %d\n",
+					   queue->idx, queue->qid,
+					   dev_name(&queue->dev->ibdev->dev), ret);
 	}
 }
 
 /*
- * Undo nvmet_rdma_queue_create() and whatever ran on the queue since.
- * The release work destroys the rdma_cm id and cancels the start work
- * before calling this, so nothing but completions can post to the QP or
- * touch a slot by the time the QP is drained and the slots freed;
- * a queue that was never accepted still has its id, which the rdma_cm
- * destroys once the handler refusing the connection returns.  Device
- * removal is not held up by this order: our ib_client's remove waits for
- * the PD reference dropped here, and the rdma_cm's, which runs after
- * ours, finds our ids gone already.
+ * Undo nvmet_rdma_ib_create() and the receives posted since.  The QP is
+ * drained before anything it may still use goes: every slot's data, the
+ * SRQ buffers the queue holds, and the QP and CQ themselves.
  */
-static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
+static void nvmet_rdma_ib_destroy(struct nvmet_rdma_queue *queue)
 {
 	unsigned long flags;
 	unsigned int i;
@@ -707,30 +841,51 @@ static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 	 * The drain flushes the posted receives, and a flushed receive
 	 * closes its queue.  A queue undone without its release work (never
 	 * accepted: a failed create or publish) is still CONNECTING, and that
-	 * close would queue the release work on a queue freed below.
+	 * close would queue the release work on a queue about to be freed.
 	 */
 	spin_lock_irqsave(&queue->lock, flags);
 	WRITE_ONCE(queue->state, NVMET_RDMA_Q_CLOSING);
 	spin_unlock_irqrestore(&queue->lock, flags);
 
-	if (queue->qp) {
-		ib_drain_qp(queue->qp);
-		for (i = 0; queue->slots && i < queue->nr_slots; i++)
-			nvmet_rdma_slot_reclaim(&queue->slots[i]);
-		nvmet_rdma_srq_give_back(queue);
-		if (queue->cm_id)
-			rdma_destroy_qp(queue->cm_id);
-		else
-			ib_destroy_qp(queue->qp);
-		queue->qp = NULL;
-	}
-	if (queue->cq)
-		ib_cq_pool_put(queue->cq, queue->cq_size);
-	nvmet_rdma_bufs_free(queue);
-	nvmet_rdma_dev_put(queue->dev);
+	ib_drain_qp(queue->qp);
+	for (i = 0; i < queue->nr_slots; i++)
+		nvmet_rdma_slot_reclaim(&queue->slots[i]);
+	nvmet_rdma_srq_give_back(queue);
+	if (queue->cm_id)
+		rdma_destroy_qp(queue->cm_id);
+	else
+		ib_destroy_qp(queue->qp);
+	queue->qp = NULL;
+	ib_cq_pool_put(queue->cq, queue->cq_size);
+	queue->cq = NULL;
+}
+
+/* Undo nvmet_rdma_queue_alloc(). */
+static void nvmet_rdma_queue_dealloc(struct nvmet_rdma_queue *queue)
+{
 	ida_free(&nvmet_rdma_queue_ida, queue->idx);
 	kfree(queue);
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_QUEUE, -1);
+}
+
+/*
+ * Undo a complete nvmet_rdma_queue_create() and whatever ran on the queue
+ * since, dropping the device reference the queue was given.  The release
+ * work destroys the rdma_cm id and cancels the start work before calling
+ * this, so nothing but completions can post to the QP or touch a slot by
+ * the time the QP is drained and the slots freed; a queue that was never
+ * accepted still has its id, which the rdma_cm destroys once the handler
+ * refusing the connection returns.  Device removal is not held up by
+ * this order: our ib_client's remove waits for the PD reference dropped
+ * here, and the rdma_cm's, which runs after ours, finds our ids gone
+ * already.
+ */
+static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
+{
+	nvmet_rdma_ib_destroy(queue);
+	nvmet_rdma_bufs_free(queue);
+	nvmet_rdma_dev_put(queue->dev);
+	nvmet_rdma_queue_dealloc(queue);
 }
 
 /*
@@ -798,17 +953,16 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	nvmet_rdma_queue_free(queue);
 }
 
-struct nvmet_rdma_queue *
-nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
-			struct nvmet_port *nport,
-			const struct nvmeof_rdma_cm_params *params, int *cm_sts)
+/* The queue object, its index and what the connect request settled. */
+static struct nvmet_rdma_queue *
+nvmet_rdma_queue_alloc(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
+		       struct nvmet_port *nport,
+		       const struct nvmeof_rdma_cm_params *params)
 {
 	struct ib_device *ibdev = dev->ibdev;
 	struct nvmet_rdma_queue *queue;
-	unsigned int i;
 	int ret;
 
-	*cm_sts = NVME_RDMA_CM_NO_RSC;
 	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
 	if (!queue)
 		return ERR_PTR(-ENOMEM);
@@ -858,25 +1012,74 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	queue->state = NVMET_RDMA_Q_CONNECTING;
 	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
 	INIT_WORK(&queue->start_work, nvmet_rdma_start_pending);
+	return queue;
+}
+
+/* Whether the device can take the receives the port's inline size needs. */
+static int nvmet_rdma_queue_check(struct nvmet_rdma_queue *queue)
+{
+	struct ib_device *ibdev = queue->dev->ibdev;
+
 	/* The slot arrays are sized for NVMET_RDMA_INLINE_MAX at most. */
 	BUILD_BUG_ON(NVMET_RDMA_INLINE_PAGES < 1);
-	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES)) {
-		ret = -EINVAL;
-		goto free;
-	}
+	if (WARN_ON_ONCE(queue->inline_pages > NVMET_RDMA_INLINE_PAGES))
+		return -EINVAL;
 
 	if (1 + queue->inline_pages > ibdev->attrs.max_recv_sge) {
-		pr_err("queue %d: %s takes %d receive SGEs, %u bytes of in-capsule data need %u\n",
-		       queue->idx, dev_name(&ibdev->dev),
+		pr_err("queue %d (qid %u): %s takes %d receive SGEs, %u bytes of in-capsule data need %u: %d\n",
+		       queue->idx, queue->qid, dev_name(&ibdev->dev),
 		       ibdev->attrs.max_recv_sge, queue->inline_size,
-		       1 + queue->inline_pages);
-		ret = -EINVAL;
-		goto free;
+		       1 + queue->inline_pages, -EINVAL);
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * Post every receive of a queue with its own buffers.  On failure the
+ * drain in nvmet_rdma_ib_destroy() flushes those posted already.
+ */
+static int nvmet_rdma_post_recvs(struct nvmet_rdma_queue *queue)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; !queue->srq && i < queue->nr_slots; i++) {
+		ret = nvmet_rdma_post_recv(&queue->rbufs[i]);
+		if (ret) {
+			pr_err("queue %d (qid %u): ib_post_recv of receive %u failed: %d\n",
+			       queue->idx, queue->qid, i, ret);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Everything a queue will ever use, before the connection is accepted.
+ * On success the queue owns the caller's reference on @dev and frees it
+ * with itself; on failure nothing of it is left and the reference is
+ * still the caller's.
+ */
+struct nvmet_rdma_queue *
+nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
+			struct nvmet_port *nport,
+			const struct nvmeof_rdma_cm_params *params, int *cm_sts)
+{
+	struct nvmet_rdma_queue *queue;
+	int ret;
+
+	*cm_sts = NVME_RDMA_CM_NO_RSC;
+	queue = nvmet_rdma_queue_alloc(cm_id, dev, nport, params);
+	if (IS_ERR(queue))
+		return queue;
+	ret = nvmet_rdma_queue_check(queue);
+	if (ret)
+		goto out_free_queue;
 
 	ret = nvmet_sq_init(&queue->nvme_sq);
 	if (ret)
-		goto free;
+		goto out_free_queue;
 
 	/*
 	 * Should the host still find no receive posted, have it retry after
@@ -885,33 +1088,30 @@ nvmet_rdma_queue_create(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	 */
 	ret = rdma_set_min_rnr_timer(cm_id, IB_RNR_TIMER_000_32);
 	if (ret)
-		goto destroy_sq;
+		goto out_destroy_sq;
 
+	/* The SRQ lives as long as the device: nothing to undo. */
 	if (READ_ONCE(nvmet_rdma_use_srq))
 		queue->srq = nvmet_rdma_srq_get(dev, queue->inline_pages);
 	ret = nvmet_rdma_bufs_alloc(queue);
 	if (ret)
-		goto destroy_sq;
+		goto out_destroy_sq;
 	ret = nvmet_rdma_ib_create(queue);
 	if (ret)
-		goto destroy_sq;
-
-	for (i = 0; !queue->srq && i < queue->nr_slots; i++) {
-		ret = nvmet_rdma_post_recv(&queue->rbufs[i]);
-		if (ret) {
-			pr_err("queue %d: cannot post receive %u (%d)\n",
-			       queue->idx, i, ret);
-			goto destroy_sq;
-		}
-	}
+		goto out_free_bufs;
+	ret = nvmet_rdma_post_recvs(queue);
+	if (ret)
+		goto out_destroy_ib;
 	return queue;
 
-destroy_sq:
+out_destroy_ib:
+	nvmet_rdma_ib_destroy(queue);
+out_free_bufs:
+	nvmet_rdma_bufs_free(queue);
+out_destroy_sq:
 	nvmet_sq_destroy(&queue->nvme_sq);
-free:
-	/* The caller's device reference passes to the queue only on success. */
-	kref_get(&dev->ref);
-	nvmet_rdma_queue_free(queue);
+out_free_queue:
+	nvmet_rdma_queue_dealloc(queue);
 	return ERR_PTR(ret);
 }
 
@@ -944,8 +1144,6 @@ int nvmet_rdma_queue_publish(struct nvmet_rdma_queue *queue)
 	mutex_unlock(&nvmet_rdma_lock);
 	return ret;
 }
-
-ALLOW_ERROR_INJECTION(nvmet_rdma_queue_publish, ERRNO);
 
 /*
  * Capsules that beat ESTABLISHED (the host's Connect, in practice) are

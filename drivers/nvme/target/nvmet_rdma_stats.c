@@ -5,7 +5,8 @@
  *   nvmet_rdma/objects      live objects per type (all 0 when idle) and
  *                           connection counters
  *   nvmet_rdma/queues/<n>   one file per queue
- *   nvmet_rdma/fault        test-only response faults (nvmet_rdma_fault.c)
+ *   nvmet_rdma/fault        test-only response faults (nvmet_rdma_fault.c,
+ *                           FAULT_INJECTION builds only)
  *
  * debugfs being optional, failures to create files are ignored.
  */
@@ -27,7 +28,9 @@ static const char * const nvmet_rdma_obj_names[NVMET_RDMA_OBJ_NR] = {
 	[NVMET_RDMA_OBJ_QUEUE]		= "queues",
 	[NVMET_RDMA_OBJ_SLOT]		= "slots",
 	[NVMET_RDMA_OBJ_SRQ]		= "srqs",
+#ifdef NVMEOF_RDMA_FAULT_INJECTION
 	[NVMET_RDMA_OBJ_FAULT_SEND]	= "fault_sends",
+#endif
 };
 
 static const char * const nvmet_rdma_gstat_names[NVMET_RDMA_GS_NR] = {
