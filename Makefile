@@ -69,7 +69,12 @@ KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_BTF) \
 # given on the command line still wins).
 check check-debug demo bench: KVER = $(HARNESS_KVER)
 
-DKMS_SRC := /usr/src/nvmeof-rdma-$(VERSION)
+# DKMS_SOURCE_TREE and DKMS_FLAGS (e.g. --dkmstree, --installtree,
+# --no-depmod) let a test run the same steps in private trees.
+DKMS_SOURCE_TREE ?= /usr/src
+DKMS_FLAGS ?=
+DKMS_SRC = $(DKMS_SOURCE_TREE)/nvmeof-rdma-$(VERSION)
+DKMS_RUN = dkms $(DKMS_FLAGS)
 # DKMS builds in its own copy: hand it sources only, as a clone has them.
 DKMS_EXCLUDES := --exclude=./build --exclude=./.git --exclude=./.scmversion \
 	$(foreach p,*.o *.ko *.mod *.mod.c *.a *.symvers *.order .*.cmd .*.d *.dwo,--exclude='$(p)')
@@ -118,17 +123,17 @@ install: all
 
 dkms dkms-install:
 	@command -v dkms >/dev/null || { \
-		echo "dkms is not installed: apt-get install dkms, or use 'make install'" >&2; \
+		echo "dkms is not installed: make deps (as root) installs it, or use 'make install'" >&2; \
 		exit 1; }
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
 	tar -cf - $(DKMS_EXCLUDES) . | tar -xf - -C $(DKMS_SRC)
 	$(if $(SCMVERSION),echo '$(SCMVERSION)' > $(DKMS_SRC)/.scmversion)
-	if [ -n "$$(dkms status -m nvmeof-rdma -v $(VERSION))" ]; then \
-		dkms remove -m nvmeof-rdma -v $(VERSION) --all; fi
-	dkms add -m nvmeof-rdma -v $(VERSION)
-	dkms build -m nvmeof-rdma -v $(VERSION) -k $(KVER)
-	dkms install -m nvmeof-rdma -v $(VERSION) -k $(KVER)
+	if [ -n "$$($(DKMS_RUN) status -m nvmeof-rdma -v $(VERSION))" ]; then \
+		$(DKMS_RUN) remove -m nvmeof-rdma -v $(VERSION) --all; fi
+	$(DKMS_RUN) add -m nvmeof-rdma -v $(VERSION)
+	$(DKMS_RUN) build -m nvmeof-rdma -v $(VERSION) -k $(KVER)
+	$(DKMS_RUN) install -m nvmeof-rdma -v $(VERSION) -k $(KVER)
 
 style: kheaders
 	@KDIR=$(KDIR) KBUILD_ARGS='$(KBUILD_BTF)' \

@@ -154,8 +154,9 @@ def external_definitions(code):
 
 
 def find_cycles(graph):
-    """One cycle (a list of nodes, first repeated last) per strongly
-    connected component with more than one node, in a stable order."""
+    """(component, cycle) for each strongly connected component with more
+    than one node, in a stable order: the component's sorted nodes and one
+    shortest cycle through its first node (first node repeated last)."""
     index, low, onstack, stack, sccs = {}, {}, set(), [], []
     counter = [0]
 
@@ -210,7 +211,7 @@ def find_cycles(graph):
             v = prev[v]
         path.append(start)
         path = [start] + list(reversed(path[1:-1])) + [start]
-        cycles.append(path)
+        cycles.append((comp, path))
     return cycles
 
 
@@ -277,14 +278,16 @@ def main(argv):
                 incs[f].add(inc)
 
     problems = 0
-    for cyc in find_cycles(refs):
+    for comp, cyc in find_cycles(refs):
         problems += 1
         print('reference cycle: ' + ' -> '.join(cyc))
+        if len(comp) > len(cyc) - 1:
+            print('  all of these reach each other: ' + ' '.join(comp))
         for a, b in zip(cyc, cyc[1:]):
             names = sorted(why[(a, b)])
             more = ' ...' if len(names) > 4 else ''
             print('  %s -> %s: %s%s' % (a, b, ', '.join(names[:4]), more))
-    for cyc in find_cycles(incs):
+    for comp, cyc in find_cycles(incs):
         problems += 1
         print('include cycle: ' + ' -> '.join(cyc))
 
