@@ -52,11 +52,15 @@ for ko in drivers/nvme/host/nvme-rdma.ko drivers/nvme/target/nvmet-rdma.ko; do
 		echo "plain ${ko##*/}: no test-only symbol or section"
 	fi
 done
-# The check must be able to see what it looks for: the target's fault
-# modes and the host's error-injection points are in the test build.
+# The check must be able to see what it looks for: the test build has
+# test-only code (the target's fault modes; the host's error-injection
+# points only where the kernel has CONFIG_FUNCTION_ERROR_INJECTION, which
+# Debian's has not).
+seen=0
 for ko in drivers/nvme/host/nvme-rdma.ko drivers/nvme/target/nvmet-rdma.ko; do
 	found=$(test_only "$RUN/fault/$ko")
 	echo "FAULT_INJECTION=1 ${ko##*/}: $(printf '%s\n' "$found" | grep -c .) test-only symbol(s)/section(s)"
-	[ -n "$found" ] || fail "the FAULT_INJECTION=1 ${ko##*/} has no fault symbol either: the check sees nothing"
+	[ -z "$found" ] || seen=1
 done
+[ $seen = 1 ] || fail "the FAULT_INJECTION=1 build has no fault symbol either: the check sees nothing"
 [ -z "$bad" ] || fail "the plain build ships test-only code in:$bad (symbols/sections)"
