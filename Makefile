@@ -16,15 +16,30 @@
 #   make debug-modules      our modules against it, in build/debug-modules/
 #   make check-debug        the test suite on the debug kernel (KERNEL=debug)
 #
+#   make deps         (root) install the packages the targets need; make
+#                     itself never installs anything
+#
 # Variables: KVER, KDIR, KSRC (kernel tree to take the private headers
 # from instead of the Debian source package), TESTS (passed to check),
 # QUICK=1 (bench), INSTALL_MOD_PATH (staging root for install),
 # FAULT_INJECTION=1 (build the test-only fault modes and error-injection
 # points into the modules; check and check-debug set it, nothing else does).
 
-KVER ?= 6.1.0-56-amd64
-KDIR ?= /lib/modules/$(KVER)/build
+# The Debian kernel the VM harness boots; check, demo, bench and
+# check-debug always build and test against it.
+HARNESS_KVER := 6.1.0-56-amd64
 KSRC ?=
+# By default, the running kernel when it can be built for: its headers
+# are there and so are its private nvme headers, by the rules of
+# scripts/extract-kheaders.sh (KSRC, its own source tree, or the matching
+# linux-source); otherwise the harness kernel.
+ifeq ($(origin KVER),undefined)
+KVER := $(shell r=$$(uname -r); \
+	if [ -d /lib/modules/$$r/build ] && \
+	   KSRC='$(KSRC)' $(CURDIR)/scripts/extract-kheaders.sh --check $$r 2>/dev/null; \
+	then echo $$r; else echo $(HARNESS_KVER); fi)
+endif
+KDIR ?= /lib/modules/$(KVER)/build
 
 # The release version lives in dkms.conf, which DKMS reads as shell.
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(CURDIR)/dkms.conf)
@@ -40,15 +55,26 @@ NVMEOF_RDMA_VERSION := $(VERSION)$(if $(SCMVERSION),-$(SCMVERSION))
 
 # Module BTF is generated against $(KDIR)/vmlinux, which Debian's headers
 # lack; kbuild would then print a "Skipping BTF" line per module.
-KBUILD_BTF := $(if $(wildcard $(KDIR)/vmlinux),,CONFIG_DEBUG_INFO_BTF_MODULES=)
+KBUILD_BTF = $(if $(wildcard $(KDIR)/vmlinux),,CONFIG_DEBUG_INFO_BTF_MODULES=)
 
-# Recursively expanded: check sets FAULT_INJECTION for its prerequisites.
+# Recursively expanded: check sets FAULT_INJECTION and KVER for its
+# prerequisites.
 FAULT_INJECTION ?=
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_BTF) \
 	 NVMEOF_RDMA_VERSION=$(NVMEOF_RDMA_VERSION) \
 	 NVMEOF_RDMA_FAULT_INJECTION=$(FAULT_INJECTION)
 
-DKMS_SRC := /usr/src/nvmeof-rdma-$(VERSION)
+# The harness boots $(HARNESS_KVER) and loads the modules built in the
+# tree: build them for that kernel whatever the default KVER is (a KVER
+# given on the command line still wins).
+check check-debug demo bench: KVER = $(HARNESS_KVER)
+
+# DKMS_SOURCE_TREE and DKMS_FLAGS (e.g. --dkmstree, --installtree,
+# --no-depmod) let a test run the same steps in private trees.
+DKMS_SOURCE_TREE ?= /usr/src
+DKMS_FLAGS ?=
+DKMS_SRC = $(DKMS_SOURCE_TREE)/nvmeof-rdma-$(VERSION)
+DKMS_RUN = dkms $(DKMS_FLAGS)
 # DKMS builds in its own copy: hand it sources only, as a clone has them.
 DKMS_EXCLUDES := --exclude=./build --exclude=./.git --exclude=./.scmversion \
 	$(foreach p,*.o *.ko *.mod *.mod.c *.a *.symvers *.order .*.cmd .*.d *.dwo,--exclude='$(p)')
@@ -73,15 +99,17 @@ build/tools/%: tests/tools/%.c
 	$(TOOLS_CC) $(TOOLS_CFLAGS) -o $@ $< -lrdmacm -libverbs
 
 # The full installer (qemu, nvme-cli, fio, rdma-core, ...) for the targets
-# that boot VMs; it returns at once when everything is there.
+# that boot VMs; it returns at once when everything is there.  Only this
+# target installs: a plain make stops and says what is missing.
 deps:
 	@KVER=$(KVER) scripts/install-deps.sh
 
 kdir:
 	@if [ ! -d "$(KDIR)" ]; then \
-		echo "$(KDIR) is missing: running scripts/install-deps.sh (needs root; KVER=$(KVER))"; \
-		KVER=$(KVER) scripts/install-deps.sh; \
-		[ -d "$(KDIR)" ] || { echo "$(KDIR) still missing; set KDIR= to a configured kernel build dir" >&2; exit 1; }; \
+		echo "make: $(KDIR) is missing: no kernel headers for KVER=$(KVER)." >&2; \
+		echo "make: as root, 'make deps KVER=$(KVER)' installs linux-headers-$(KVER);" \
+			"or set KDIR= to a configured kernel build directory." >&2; \
+		exit 1; \
 	fi
 
 kheaders: kdir
@@ -95,17 +123,17 @@ install: all
 
 dkms dkms-install:
 	@command -v dkms >/dev/null || { \
-		echo "dkms is not installed: apt-get install dkms, or use 'make install'" >&2; \
+		echo "dkms is not installed: make deps (as root) installs it, or use 'make install'" >&2; \
 		exit 1; }
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
 	tar -cf - $(DKMS_EXCLUDES) . | tar -xf - -C $(DKMS_SRC)
 	$(if $(SCMVERSION),echo '$(SCMVERSION)' > $(DKMS_SRC)/.scmversion)
-	if [ -n "$$(dkms status -m nvmeof-rdma -v $(VERSION))" ]; then \
-		dkms remove -m nvmeof-rdma -v $(VERSION) --all; fi
-	dkms add -m nvmeof-rdma -v $(VERSION)
-	dkms build -m nvmeof-rdma -v $(VERSION) -k $(KVER)
-	dkms install -m nvmeof-rdma -v $(VERSION) -k $(KVER)
+	if [ -n "$$($(DKMS_RUN) status -m nvmeof-rdma -v $(VERSION))" ]; then \
+		$(DKMS_RUN) remove -m nvmeof-rdma -v $(VERSION) --all; fi
+	$(DKMS_RUN) add -m nvmeof-rdma -v $(VERSION)
+	$(DKMS_RUN) build -m nvmeof-rdma -v $(VERSION) -k $(KVER)
+	$(DKMS_RUN) install -m nvmeof-rdma -v $(VERSION) -k $(KVER)
 
 style: kheaders
 	@KDIR=$(KDIR) KBUILD_ARGS='$(KBUILD_BTF)' \

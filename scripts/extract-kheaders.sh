@@ -5,17 +5,32 @@
 # private NVMe host/target headers our modules compile against, and
 # checkpatch.pl with its data files for `make style`.
 #
-# usage: scripts/extract-kheaders.sh [KVER] [OUTDIR]
+# usage: scripts/extract-kheaders.sh [--check] [KVER] [OUTDIR]
+#   --check only say whether the files for KVER can be had (exit 0) or
+#           what is missing (on stderr, exit 1); extract nothing
 #   KVER    kernel release to build for   (default 6.1.0-56-amd64)
 #   OUTDIR  where the tree subset goes    (default build/ksrc)
 #   KSRC    env: take the files from this kernel tree instead of the
 #           Debian source tarball (no package version check then)
 #
 # The private headers describe structs that nvme-core/nvmet share with
-# their transports, so they must come from the very source the running
-# kernel was built from: linux-source-X.Y at the linux-image's version.
+# their transports, so they must come from the very source the kernel
+# was built from, found in this order:
+#   1. KSRC, when set;
+#   2. the kernel's own tree, /lib/modules/KVER/source or .../build, when
+#      it is a full tree (a kernel built and installed from source; the
+#      Debian headers package has no drivers/nvme/host/nvme.h);
+#   3. linux-source-X.Y at exactly the version of linux-image-KVER.
+# DKMS runs this for every kernel it builds for (through dkms.conf's MAKE
+# line), so a new kernel either finds its own headers or stops with a
+# message that names the package version or tree it needs.
 set -euo pipefail
 
+check_only=0
+if [ "${1:-}" = --check ]; then
+	check_only=1
+	shift
+fi
 KVER=${1:-${KVER:-6.1.0-56-amd64}}
 OUT=${2:-build/ksrc}
 KSRC=${KSRC:-}
@@ -71,8 +86,20 @@ all_present() {
 	done
 }
 
+if [ -z "$KSRC" ]; then
+	for t in "/lib/modules/$KVER/source" "/lib/modules/$KVER/build"; do
+		if [ -f "$t/drivers/nvme/host/nvme.h" ]; then
+			KSRC=$t
+			break
+		fi
+	done
+fi
+
 if [ -n "$KSRC" ]; then
 	[ -d "$KSRC" ] || die "KSRC=$KSRC is not a directory"
+	for m in "${members[@]}"; do
+		[ -f "$KSRC/$m" ] || die "KSRC=$KSRC has no $m"
+	done
 	stamp_want="KSRC=$(cd "$KSRC" && pwd)"
 else
 	series=$(echo "$KVER" | sed -n 's/^\([0-9]\+\.[0-9]\+\)\..*/\1/p')
@@ -84,17 +111,19 @@ else
 	srcver=$(installed_version "$srcpkg")
 
 	[ -n "$imgver" ] ||
-		die "linux-image-$KVER is not installed, so the matching source version is unknown;" \
-			"run KVER=$KVER scripts/install-deps.sh (as root), or: apt-get install linux-image-$KVER"
+		die "no kernel tree for $KVER (KSRC, /lib/modules/$KVER/source) and linux-image-$KVER" \
+			"is not installed, so the matching $srcpkg version is unknown;" \
+			"set KSRC= to the tree $KVER was built from, or (as root) make deps KVER=$KVER"
 	[ -n "$srcver" ] ||
-		die "$srcpkg is not installed; run KVER=$KVER scripts/install-deps.sh (as root)," \
-			"or: apt-get install $srcpkg=$imgver"
+		die "$srcpkg is not installed, needed at version $imgver for $KVER;" \
+			"as root: make deps KVER=$KVER, or apt-get install $srcpkg=$imgver"
 	[ "$srcver" = "$imgver" ] ||
 		die "$srcpkg is $srcver but linux-image-$KVER is $imgver;" \
-			"run: apt-get install $srcpkg=$imgver (or KVER=$KVER scripts/install-deps.sh)"
+			"as root: apt-get install $srcpkg=$imgver (or make deps KVER=$KVER)"
 	[ -f "$tarball" ] || die "$tarball missing although $srcpkg is installed; reinstall: apt-get install --reinstall $srcpkg=$imgver"
 	stamp_want="$srcpkg $srcver"
 fi
+[ $check_only = 0 ] || exit 0
 # The member list is part of the stamp so that adding a file re-extracts.
 stamp_want="$stamp_want
 ${members[*]}"
@@ -109,7 +138,6 @@ rm -f "$stamp"
 
 if [ -n "$KSRC" ]; then
 	for m in "${members[@]}"; do
-		[ -f "$KSRC/$m" ] || die "KSRC=$KSRC has no $m"
 		mkdir -p "$OUT/$(dirname "$m")"
 		# Copying an unchanged file would bump its mtime and make kbuild
 		# rebuild everything that includes it.

@@ -56,7 +56,7 @@ copy_file() {	# copy a file keeping its absolute path, following links
 }
 
 copy_with_libs() {
-	local f lib
+	local lib
 	copy_file "$1"
 	for lib in $(ldd "$1" 2>/dev/null | awk '$3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
 		copy_file "$lib"

@@ -5,12 +5,15 @@
 set -euo pipefail
 
 KVER=${KVER:-6.1.0-56-amd64}
+# The source package of the kernel's X.Y series, for the private headers.
+srcpkg=linux-source-$(echo "$KVER" | sed -n 's/^\([0-9]\+\.[0-9]\+\)\..*/\1/p')
 
 pkgs=(
 	"linux-image-$KVER" "linux-headers-$KVER"
 	qemu-system-x86 nvme-cli fio rdma-core ibverbs-utils perftest
 	libibverbs-dev librdmacm-dev busybox-static kmod cpio sparse
 	iproute2 xz-utils jq gnuplot-nox python3 bc flex bison libelf-dev libssl-dev
+	dkms shellcheck binutils
 )
 
 missing=()
@@ -19,12 +22,12 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 done
 
-# The private headers come from linux-source-6.1, which must be the exact
+# The private headers come from linux-source-X.Y, which must be the exact
 # version the image was built from: pin it to the image's version.
 need_src=1
 if dpkg-query -W -f='${Status}' "linux-image-$KVER" 2>/dev/null | grep -q 'install ok installed'; then
 	imgver=$(dpkg-query -W -f='${Version}' "linux-image-$KVER")
-	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
+	srcver=$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null || true)
 	[ "$imgver" = "$srcver" ] && need_src=0
 fi
 
@@ -33,7 +36,7 @@ if [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ]; then
 fi
 
 if [ "$(id -u)" != 0 ]; then
-	echo "install-deps: missing packages: ${missing[*]} linux-source-6.1; run as root" >&2
+	echo "install-deps: missing packages: ${missing[*]} $srcpkg; run as root (make deps)" >&2
 	exit 1
 fi
 
@@ -44,6 +47,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 imgver=$(dpkg-query -W -f='${Version}' "linux-image-$KVER")
-echo "install-deps: installing linux-source-6.1=$imgver"
-apt-get install -y -q --no-install-recommends "linux-source-6.1=$imgver" >/dev/null
+echo "install-deps: installing $srcpkg=$imgver"
+apt-get install -y -q --no-install-recommends "$srcpkg=$imgver" >/dev/null
 echo "install-deps: done"

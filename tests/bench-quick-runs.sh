@@ -10,6 +10,7 @@
 # topology: none
 # timeout: 2400
 # debug: skip the benchmark measures the Debian kernel only
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 out=$RUN/bench

@@ -21,7 +21,9 @@
 # impl: ours/ours
 # timeout: 600
 # debug-timeout: 3000
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
+# shellcheck source=tests/fault-inject/host.sh
 . "$(dirname "$0")/fault-inject/host.sh"
 
 # Part of `make check-debug`, not of `make check`: about 4 min of debug VM

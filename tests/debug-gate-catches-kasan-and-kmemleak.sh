@@ -11,6 +11,8 @@
 # debug: always
 # timeout: 300
 # debug-timeout: 2400
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 [ "$KERNEL" = debug ] ||

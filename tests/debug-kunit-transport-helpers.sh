@@ -14,6 +14,7 @@
 # impl: intree/intree
 # timeout: 300
 # debug-timeout: 1800
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 suites="nvmeof_rdma_cm nvmeof_rdma_sgl nvmeof_rdma_depth nvmeof_rdma_stats"
@@ -101,8 +102,8 @@ if kunit_tally forced > "$RUN/forced-tally.log"; then
 	cat "$RUN/forced-tally.log"
 	fail "a case failing on purpose (NVMEOF_RDMA_KUNIT_FORCE_FAILURE=y) went unnoticed"
 fi
-grep -q '^kunit: [0-9]* passed, 1 failed' "$RUN/forced-tally.log" &&
-	grep -qx 'failed cases: nvmeof_rdma_stats.forced_failure' "$RUN/forced-tally.log" || {
+{ grep -q '^kunit: [0-9]* passed, 1 failed' "$RUN/forced-tally.log" &&
+	grep -qx 'failed cases: nvmeof_rdma_stats.forced_failure' "$RUN/forced-tally.log"; } || {
 	cat "$RUN/forced-tally.log"
 	fail "the forced build should fail exactly nvmeof_rdma_stats.forced_failure (see $RUN/forced-*.log)"
 }

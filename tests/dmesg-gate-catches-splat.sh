@@ -7,6 +7,7 @@
 # impl: intree/intree
 # debug: always
 # timeout: 300
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 boot

@@ -8,6 +8,8 @@
 # impl: intree/intree intree/ours ours/intree ours/ours
 # timeout: 900
 # debug-env: FIO_SIZE=8M
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:fio-verify

@@ -14,6 +14,7 @@
 # transport: rdma
 # impl: ours/intree
 # timeout: 900
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-silent

@@ -15,8 +15,11 @@
 # transport: rdma
 # impl: ours/intree
 # timeout: 420
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
+# shellcheck disable=SC2119 # no mode: build the tool, list nothing
 hostile_tool
 tool=/xfer/tools/nvmf-rdma-hostile
 nqn=nqn.2024-01.io.nvmeof-rdma:hostile-target

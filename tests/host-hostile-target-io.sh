@@ -12,6 +12,8 @@
 # transport: rdma
 # impl: ours/ours
 # timeout: 600
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:hostile-io

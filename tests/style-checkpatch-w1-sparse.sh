@@ -4,6 +4,7 @@
 # topology: none
 # timeout: 600
 # debug: skip boots no VM: nothing for the debug kernel to check
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 make -C "$VM_ROOT" style || fail "make style reported problems (see test.log)"

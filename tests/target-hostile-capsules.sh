@@ -22,6 +22,8 @@
 # impl: intree/ours
 # timeout: 420
 # debug-env: SLOW_NSEC=1000000000
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 hostile_tool > /dev/null

@@ -10,6 +10,8 @@
 # transport: rdma
 # impl: intree/ours
 # timeout: 300
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 hostile_tool > /dev/null

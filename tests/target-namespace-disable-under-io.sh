@@ -11,6 +11,8 @@
 # impl: intree/ours
 # timeout: 600
 # debug-env: FIO_SIZE=2M
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:ns-disable

@@ -7,6 +7,8 @@
 # transport: rdma
 # impl: intree/ours
 # timeout: 300
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:autoload

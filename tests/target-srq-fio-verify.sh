@@ -11,12 +11,15 @@
 # transport: rdma
 # impl: intree/ours ours/ours
 # timeout: 900
+# shellcheck disable=SC2016 # single-quoted commands are expanded in the guest
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 nqn=nqn.2024-01.io.nvmeof-rdma:srq-verify
 size=${FIO_SIZE:-1M}
 dbg=/sys/kernel/debug/nvmet_rdma
 truncate -s 256M "$RUN/nvme0.img"
+# shellcheck disable=SC2034,SC2054 # vm_boot reads it; the commas are QEMU's
 TARGET_QEMU_ARGS=(-drive "file=$RUN/nvme0.img,if=none,id=nvm0,format=raw"
 		  -device nvme,serial=nvmeofrdma0,drive=nvm0)
 boot

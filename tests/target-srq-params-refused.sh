@@ -6,6 +6,7 @@
 # transport: rdma
 # impl: intree/ours
 # timeout: 300
+# shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
 p=/sys/module/nvmet_rdma/parameters

@@ -15,7 +15,7 @@ while :; do
 	if [ -e "/xfer/cmd/$next.sh" ]; then
 		n=$next
 		(
-			cd /tmp
+			cd /tmp || exit 1
 			bash -c '. /xfer/guest/lib.sh; set -eo pipefail; . "$1"' agent "/xfer/cmd/$n.sh" \
 				> "/xfer/res/$n.out" 2>&1 < /dev/null
 			echo $? > "/xfer/res/$n.rc.tmp"

@@ -5,6 +5,7 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 cd /
+# shellcheck source=/dev/null # written for each guest by scripts/lib/vm.sh
 . /xfer/config
 KVER=$(uname -r)
 log=/xfer/boot.log
@@ -30,13 +31,13 @@ moddir=/lib/modules/$KVER
 ours=0
 if [ "$HOST_IMPL" = ours ]; then
 	rm -f "$moddir/kernel/drivers/nvme/host/nvme-rdma.ko"
-	mkdir -p "$moddir/updates" && cp /xfer/modules/nvme-rdma.ko "$moddir/updates/" ||
+	{ mkdir -p "$moddir/updates" && cp /xfer/modules/nvme-rdma.ko "$moddir/updates/"; } ||
 		fail "HOST_IMPL=ours but /xfer/modules/nvme-rdma.ko is missing"
 	ours=1
 fi
 if [ "$TARGET_IMPL" = ours ]; then
 	rm -f "$moddir/kernel/drivers/nvme/target/nvmet-rdma.ko"
-	mkdir -p "$moddir/updates" && cp /xfer/modules/nvmet-rdma.ko "$moddir/updates/" ||
+	{ mkdir -p "$moddir/updates" && cp /xfer/modules/nvmet-rdma.ko "$moddir/updates/"; } ||
 		fail "TARGET_IMPL=ours but /xfer/modules/nvmet-rdma.ko is missing"
 	ours=1
 fi
@@ -47,13 +48,16 @@ echo "${HUNG_TASK_SECS:-60}" > /proc/sys/kernel/hung_task_timeout_secs
 dmesg -n 7
 
 # rxe computes its ICRC with crc32 through the crypto API: load it first.
-modprobe crc32_generic && modprobe crc32c_generic || fail "crc32 crypto modules"
+{ modprobe crc32_generic && modprobe crc32c_generic; } || fail "crc32 crypto modules"
 if [ "$TOPOLOGY" = one ]; then
 	ip link add dev0 type dummy || fail "dummy netdev"
 else
 	# shellcheck disable=SC2086 # module parameters, e.g. napi_tx=0
 	modprobe virtio_net ${VIRTIO_NET_OPTS:-} || fail "virtio_net ${VIRTIO_NET_OPTS:-}"
-	dev=$(ls /sys/class/net | grep -v -e '^lo$' | head -n1)
+	dev=
+	for n in /sys/class/net/*; do
+		[ "${n##*/}" = lo ] || { dev=${n##*/}; break; }
+	done
 	[ -n "$dev" ] || fail "no network device"
 	ip link set "$dev" name dev0
 fi
@@ -62,7 +66,7 @@ for a in $VM_ADDRS; do
 	ip addr add "$a/24" dev dev0 || fail "address $a"
 done
 ip link set dev0 up
-modprobe rdma_rxe && modprobe ib_uverbs && modprobe rdma_ucm || fail "rdma modules"
+{ modprobe rdma_rxe && modprobe ib_uverbs && modprobe rdma_ucm; } || fail "rdma modules"
 rdma link add rxe0 type rxe netdev dev0 || fail "rdma link add rxe0"
 
 mkdir -p /etc/nvme

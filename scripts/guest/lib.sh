@@ -4,6 +4,7 @@
 # teardown that must leave every transport module unloadable.
 
 NVMET=/sys/kernel/config/nvmet
+# shellcheck source=/dev/null # written for each guest by scripts/lib/vm.sh
 . /xfer/config
 # Guest-side waits are sized for the Debian kernel; the debug kernel is
 # about 30x slower (vm.sh sets TIMEOUT_SCALE in the config).
@@ -176,6 +177,7 @@ fabrics_connect() {
 	done
 	modprobe nvme-fabrics
 	exec 3<> /dev/nvme-fabrics
+	# shellcheck disable=SC2320 # echo's own status: the kernel refuses bad options at the write
 	echo "$opts" >&3 || rc=$?
 	[ $rc != 0 ] || read -r reply <&3 || rc=$?
 	exec 3>&-
@@ -313,7 +315,7 @@ teardown() {
 	[ ! -e /dev/nvme-fabrics ] || nvme disconnect-all > /dev/null 2>&1 || rc=1
 	nvmet_clear
 	for m in /dev/loop[0-9]*; do
-		[ -b "$m" ] && losetup "$m" > /dev/null 2>&1 || continue
+		{ [ -b "$m" ] && losetup "$m" > /dev/null 2>&1; } || continue
 		losetup -d "$m" || rc=1
 	done
 	for m in nvme_rdma nvme_tcp nvmet_rdma nvmet_tcp nvme_fabrics nvmet; do
@@ -431,6 +433,7 @@ target_ctrls_did_io() {
 # `dmesg | grep -q X` runs under pipefail here: grep exits at the first
 # match, the rest of dmesg's output meets a closed pipe, and the SIGPIPE
 # (status 141) would fail the pipeline although X was found.
+# shellcheck disable=SC2120 # the tests' guest commands pass dmesg options
 dmesg() {
 	command dmesg "$@" || [ $? -eq 141 ]
 }

@@ -6,9 +6,16 @@
 # is torn down (transport modules unloaded), its dmesg is collected and
 # gated, and the guests are stopped.
 
+# shellcheck source=scripts/lib/vm.sh
 . "$(dirname "${BASH_SOURCE[0]}")/vm.sh"
 
-GATE_RE='BUG:|WARNING:|Oops|KASAN|lockdep|possible circular locking|hung task|blocked for more than|refcount_t|list_add corruption|list_del corruption|general protection fault|UBSAN|Call Trace'
+# The dmesg gate: a line matching GATE_RE fails the run.  GATE_HARD_RE is
+# the part of it that no known report excuses (gate_known_reports).
+GATE_HARD_RE='BUG:|Oops|KASAN|refcount_t|list_add corruption|list_del corruption|general protection fault|UBSAN|hung task|blocked for more than'
+GATE_RE="$GATE_HARD_RE|WARNING:|lockdep|possible circular locking|Call Trace"
+# A kmemleak backtrace frame in a module ("func+0x12/0x40 [nvme_rdma]") or
+# at an address no symbol covers (kmemleak_gate).
+KMEMLEAK_MODULE_FRAME_RE='\[[A-Za-z0-9_]+\]$|\] 0x[0-9a-f]+$'
 TEST_BOOTED=0
 
 fail() {
@@ -28,7 +35,7 @@ progress() { echo "$*" > "$RUN/progress"; echo "== $*"; }
 # Lines that match GATE_RE but are no report: the debug kernel's boot banner.
 GATE_IGNORE_RE='^rcu:[[:space:]]+RCU lockdep checking is enabled\.$'
 
-# known_reports FILE: FILE without the reports that are known to come from
+# gate_known_reports FILE: FILE without the reports that are known to come from
 # the in-tree code a variant runs as its peer, each one moved to
 # FILE.known.  One so far, on the debug kernel: the in-tree nvmet-rdma
 # (6.1) executes a Connect that arrived before ESTABLISHED inside its CM
@@ -38,8 +45,8 @@ GATE_IGNORE_RE='^rcu:[[:space:]]+RCU lockdep checking is enabled\.$'
 # listener's id from the queue's and reports a cycle.  Recognised by
 # nvmet_rdma_execute_command, a function our target does not have.  A
 # line of another kind of report inside such a block still fails.
-known_reports() {
-	awk -v known="$1.known" '
+gate_known_reports() {
+	GATE_HARD_RE=$GATE_HARD_RE awk -v known="$1.known" '
 	/WARNING: possible circular locking dependency detected/ { flush(); inblk = 1 }
 	inblk {
 		blk = blk $0 "\n"
@@ -56,7 +63,7 @@ known_reports() {
 			printf "%s", blk > known
 			n = split(blk, l, "\n")
 			for (i = 1; i <= n; i++)
-				if (l[i] ~ /BUG:|Oops|KASAN|refcount_t|list_add corruption|list_del corruption|general protection fault|UBSAN|hung task|blocked for more than/)
+				if (l[i] ~ ENVIRON["GATE_HARD_RE"])
 					print l[i]
 		} else {
 			printf "%s", blk
@@ -71,7 +78,7 @@ known_reports() {
 # dmesg_gate FILE: print the lines that fail a run.
 dmesg_gate() {
 	rm -f "$1.known"
-	known_reports "$1" | grep -E "$GATE_RE" | grep -vE "$GATE_IGNORE_RE"
+	gate_known_reports "$1" | grep -E "$GATE_RE" | grep -vE "$GATE_IGNORE_RE"
 }
 
 # kmemleak_gate FILE: print the leak reports (of a kmemleak_scan output)
@@ -83,12 +90,12 @@ dmesg_gate() {
 # visible in kmemleak.log.  A kmemleak that is not there or has turned
 # itself off fails the run: it would otherwise pass everything.
 kmemleak_gate() {
-	awk '
+	KMEMLEAK_MODULE_FRAME_RE=$KMEMLEAK_MODULE_FRAME_RE awk '
 	/^kmemleak_scan: / { print; bad = 1; next }
 	/^unreferenced object / { flush(); blk = $0; hit = 0; next }
 	blk != "" {
 		blk = blk "\n" $0
-		if ($0 ~ /\[[A-Za-z0-9_]+\]$/ || $0 ~ /\] 0x[0-9a-f]+$/)
+		if ($0 ~ ENVIRON["KMEMLEAK_MODULE_FRAME_RE"])
 			hit = 1
 	}
 	function flush() { if (blk != "" && hit) { print blk; bad = 1 } blk = "" }
@@ -118,6 +125,7 @@ boot_connected() {
 load_start() {
 	local nqn=$1
 	shift
+	# shellcheck disable=SC2034 # LOAD is the caller's handle for on_wait
 	LOAD=$(on_bg host "fio_load \$(host_ns $nqn) $* > /dev/null 2>&1 || true")
 	sleep 5
 }
@@ -222,15 +230,6 @@ assert_module() {
 	check "$1" module_is "$2" "$3"
 }
 
-# impl_of SIDE-MODULE: which implementation a module name should be.
-impl_for() {
-	case "$1" in
-	nvme_rdma) echo "$HOST_IMPL" ;;
-	nvmet_rdma) echo "$TARGET_IMPL" ;;
-	*) echo intree ;;
-	esac
-}
-
 test_finish() {
 	local rc=$? i name dir tail gate="" leak="" scans=()
 	trap - EXIT TERM INT
@@ -278,7 +277,7 @@ test_finish() {
 			echo "FAIL: dmesg gate in$gate: $(head -n 1 "$RUN"/vm-*/gate.log | grep -v '^==' | head -n 1)" > "$RUN/result"
 		elif [ -n "$leak" ]; then
 			rc=1
-			tail=$(cat "$RUN"/vm-*/kmemleak-gate.log | grep -m1 -E '\[[A-Za-z0-9_]+\]$|\] 0x[0-9a-f]+$|^kmemleak_scan' ||
+			tail=$(cat "$RUN"/vm-*/kmemleak-gate.log | grep -m1 -E "$KMEMLEAK_MODULE_FRAME_RE|^kmemleak_scan" ||
 				cat "$RUN"/vm-*/kmemleak-gate.log | head -n 1)
 			echo "FAIL: kmemleak gate in$leak: ${tail#"${tail%%[![:space:]]*}"} (see vm-*/kmemleak-gate.log)" > "$RUN/result"
 		fi

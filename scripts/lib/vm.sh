@@ -7,7 +7,9 @@
 # VMs; in the one-VM topology both roles are the same guest.
 
 VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-KVER=${KVER:-6.1.0-56-amd64}
+# The Debian kernel the guests boot; exported so that a make run from a
+# test (make style, make tools) builds for it too, not for the default KVER.
+export KVER=${KVER:-6.1.0-56-amd64}
 VM_MEM=${VM_MEM:-1536}
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
 VM_CMD_TIMEOUT=${VM_CMD_TIMEOUT:-600}

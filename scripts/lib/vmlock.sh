@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The machine's VM slots, shared by every test runner and benchmark on it.
 #
 # A TCG guest keeps one host core busy, so the machine holds as many guests

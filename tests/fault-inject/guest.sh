@@ -8,7 +8,7 @@ FSLAB=$DBG/failslab
 # Only the failure of a counted call is printed, without a stack trace:
 # "Call Trace" would (rightly) trip the dmesg gate.
 fault_setup() {
-	[ -d $FEI ] && [ -d $FSLAB ] && [ -e /proc/self/fail-nth ] ||
+	{ [ -d $FEI ] && [ -d $FSLAB ] && [ -e /proc/self/fail-nth ]; } ||
 		{ echo "no fail_function/failslab/fail-nth in this kernel"; return 1; }
 	echo 1 > $FEI/verbose
 	echo 1 > $FSLAB/verbose

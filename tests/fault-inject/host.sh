@@ -82,6 +82,7 @@ verify_uninjected() {
 	progress "injection off: connect, fio verify, disconnect"
 	check host "$2; fault_off"
 	check host host_connect "$1" -i 1
+	# shellcheck disable=SC2016 # host_ns is expanded in the guest
 	check host 'FIO_SIZE=4M fio_verify $(host_ns '"$1"') --rw=randrw --bs=4k --iodepth=8'
 	check host "nvme disconnect -n $1"
 	check host "$2; settle"
