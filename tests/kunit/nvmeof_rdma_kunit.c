@@ -359,7 +359,7 @@ static void depth_keep(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nvme_rdma_depth_keep(127, 128), 0);
 	KUNIT_EXPECT_EQ(test,
 			nvme_rdma_depth_keep(nvme_rdma_depth_limit(1024, 256,
-								       32),
+								   32),
 					       64),
 			0);
 }

@@ -228,7 +228,7 @@ extern struct list_head nvme_rdma_ctrl_list;
 
 /* nvme_rdma_ctrl.c */
 struct nvme_ctrl *nvme_rdma_create_ctrl(struct device *dev,
-				  struct nvmf_ctrl_options *opts);
+					struct nvmf_ctrl_options *opts);
 int nvme_rdma_setup_ctrl(struct nvme_rdma_ctrl *ctrl, bool new);
 void nvme_rdma_teardown_io_queues(struct nvme_rdma_ctrl *ctrl, bool remove);
 void nvme_rdma_teardown_admin_queue(struct nvme_rdma_ctrl *ctrl, bool remove);
@@ -251,7 +251,7 @@ int nvme_rdma_cm_connect(struct nvme_rdma_queue *q);
 int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q, u32 max_pages);
 void nvme_rdma_mrs_free(struct nvme_rdma_queue *q);
 int nvme_rdma_mr_map(struct nvme_rdma_queue *q, struct nvme_rdma_request *req, struct request *rq,
-	       struct nvme_keyed_sgl_desc *sgl);
+		     struct nvme_keyed_sgl_desc *sgl);
 int nvme_rdma_mr_post_inv(struct nvme_rdma_queue *q, struct nvme_rdma_request *req);
 void nvme_rdma_mr_inv_done(struct ib_cq *cq, struct ib_wc *wc);
 void nvme_rdma_mr_reg_done(struct ib_cq *cq, struct ib_wc *wc);

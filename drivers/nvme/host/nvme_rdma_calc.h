@@ -37,7 +37,7 @@ static inline unsigned int nvme_rdma_lat_bucket(u64 us, unsigned int nr)
  * could only hold commands the controller may refuse.
  */
 static inline u32 nvme_rdma_depth_limit(u32 offered, u32 host_max,
-					  u32 maxcmd)
+					u32 maxcmd)
 {
 	u32 depth = min(offered, host_max);
 

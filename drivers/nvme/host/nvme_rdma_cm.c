@@ -137,7 +137,7 @@ int nvme_rdma_cm_resolve(struct nvme_rdma_queue *q)
 		return ret;
 	}
 	ret = nvme_rdma_cm_wait(q, NVME_RDMA_RESOLVE_TIMEOUT_MS + NVME_RDMA_CM_SLACK_MS,
-			  "address resolution");
+				"address resolution");
 	if (ret)
 		return ret;
 

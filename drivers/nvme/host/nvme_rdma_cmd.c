@@ -98,7 +98,7 @@ static struct blk_mq_tags *nvme_rdma_queue_tags(struct nvme_rdma_queue *q)
 }
 
 static void nvme_rdma_handle_rsp(struct nvme_rdma_queue *q, struct nvme_completion *cqe,
-			   struct ib_wc *wc)
+				 struct ib_wc *wc)
 {
 	struct nvme_ctrl *nctrl = &q->ctrl->ctrl;
 	struct nvme_rdma_request *req;
@@ -224,8 +224,8 @@ void nvme_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 /* Copy a capsule into its slot and post it, after the REG_MR if any. */
 static int nvme_rdma_post_capsule(struct nvme_rdma_queue *q, const struct nvme_command *c,
-			    unsigned int slot, struct ib_sge *sge, int nr_sge,
-			    struct ib_cqe *cqe, struct ib_send_wr *before)
+				  unsigned int slot, struct ib_sge *sge, int nr_sge,
+				  struct ib_cqe *cqe, struct ib_send_wr *before)
 {
 	dma_addr_t dma = q->sqe_dma + slot * sizeof(*c);
 	struct ib_send_wr wr = {
@@ -276,7 +276,7 @@ void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl)
 	ctrl->aen_cqe.done = nvme_rdma_aen_send_done;
 
 	ret = nvme_rdma_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH, &sge, 1,
-			       &ctrl->aen_cqe, NULL);
+				     &ctrl->aen_cqe, NULL);
 	rcu_read_unlock();
 	if (ret) {
 		dev_err(nctrl->device, "posting async event request: %d\n",
@@ -291,7 +291,7 @@ void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl)
  * most inline_sges pieces) or a keyed SGL through the tag's MR.
  */
 static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_request *req,
-			struct request *rq, int *nr_sge)
+			      struct request *rq, int *nr_sge)
 {
 	struct nvme_command *c = &req->cmd;
 	struct scatterlist *sg;
@@ -344,7 +344,7 @@ static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_reques
 }
 
 static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
-				 const struct blk_mq_queue_data *bd)
+				       const struct blk_mq_queue_data *bd)
 {
 	struct nvme_rdma_queue *q = hctx->driver_data;
 	struct request *rq = bd->rq;
@@ -386,8 +386,8 @@ static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
 	       nr_sge > 1 ? NVME_RDMA_DATA_INLINE : NVME_RDMA_DATA_NONE;
 	bytes = blk_rq_payload_bytes(rq);
 	ret = nvme_rdma_post_capsule(q, &req->cmd, rq->tag, req->sge, nr_sge,
-			       &req->send_cqe,
-			       req->mr ? &req->reg_wr.wr : NULL);
+				     &req->send_cqe,
+				     req->mr ? &req->reg_wr.wr : NULL);
 	if (unlikely(ret)) {
 		/*
 		 * The QP refused work: it is broken, and a REG_MR ahead of
@@ -457,7 +457,7 @@ static enum blk_eh_timer_return nvme_rdma_timeout(struct request *rq)
 }
 
 static int nvme_rdma_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			    unsigned int hctx_idx, unsigned int numa_node)
+				  unsigned int hctx_idx, unsigned int numa_node)
 {
 	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(set->driver_data);
 	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
@@ -473,7 +473,7 @@ static int nvme_rdma_init_request(struct blk_mq_tag_set *set, struct request *rq
 }
 
 static int nvme_rdma_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
-			 unsigned int hctx_idx)
+			       unsigned int hctx_idx)
 {
 	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(data);
 
@@ -482,7 +482,7 @@ static int nvme_rdma_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 }
 
 static int nvme_rdma_init_admin_hctx(struct blk_mq_hw_ctx *hctx, void *data,
-			       unsigned int hctx_idx)
+				     unsigned int hctx_idx)
 {
 	struct nvme_rdma_ctrl *ctrl = to_rdma_ctrl(data);
 

@@ -236,7 +236,7 @@ static int nvme_rdma_configure_io_queues(struct nvme_rdma_ctrl *ctrl, bool new)
 	}
 
 	ret = nvme_rdma_start_io_queues(ctrl, nr_started,
-				  nctrl->tagset->nr_hw_queues + 1);
+					nctrl->tagset->nr_hw_queues + 1);
 	if (ret)
 		goto out_quiesce;
 	return 0;
@@ -286,7 +286,7 @@ static int nvme_rdma_negotiate_depth(struct nvme_rdma_ctrl *ctrl, bool new)
 	u32 depth, keep;
 
 	depth = nvme_rdma_depth_limit(offered, NVME_RDMA_MAX_QUEUE_DEPTH,
-					nctrl->maxcmd);
+				      nctrl->maxcmd);
 	if (new && asked > offered)
 		dev_warn(nctrl->device,
 			 "queue_size %u > controller's maximum %u, using %u\n",
@@ -472,7 +472,7 @@ static bool nvme_rdma_ctrl_exists(struct nvmf_ctrl_options *opts)
 
 /* Addresses, defaults and duplicate check: all before nvme_init_ctrl(). */
 static int nvme_rdma_parse_addresses(struct nvme_rdma_ctrl *ctrl,
-			       struct nvmf_ctrl_options *opts)
+				     struct nvmf_ctrl_options *opts)
 {
 	int ret;
 
@@ -534,7 +534,7 @@ static int nvme_rdma_first_connect(struct nvme_rdma_ctrl *ctrl)
 }
 
 struct nvme_ctrl *nvme_rdma_create_ctrl(struct device *dev,
-				  struct nvmf_ctrl_options *opts)
+					struct nvmf_ctrl_options *opts)
 {
 	u32 cpus = num_online_cpus();
 	struct nvme_rdma_ctrl *ctrl;

@@ -75,7 +75,7 @@ void nvme_rdma_mrs_free(struct nvme_rdma_queue *q)
  * Prepares req->reg_wr; the caller posts it chained before the SEND.
  */
 int nvme_rdma_mr_map(struct nvme_rdma_queue *q, struct nvme_rdma_request *req, struct request *rq,
-	       struct nvme_keyed_sgl_desc *sgl)
+		     struct nvme_keyed_sgl_desc *sgl)
 {
 	struct ib_mr *mr = q->mrs[rq->tag];
 	int n;

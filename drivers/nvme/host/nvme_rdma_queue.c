@@ -56,7 +56,7 @@ int nvme_rdma_post_recv(struct nvme_rdma_queue *q, struct nvme_rdma_rsp_slot *sl
  * it here between naps. Returns false when the deadline passed.
  */
 static bool nvme_rdma_drain_wait(struct nvme_rdma_queue *q, struct completion *done,
-			   unsigned long deadline)
+				 unsigned long deadline)
 {
 	long left;
 
