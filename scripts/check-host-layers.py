@@ -22,8 +22,21 @@ import re
 import sys
 
 # file -> layer number; a file may reference files of its own layer or of
-# lower layers only.  Empty: no layer check, only the cycle checks.
+# lower layers only (Documentation/design.md draws them).  Empty: no layer
+# check, only the cycle checks.
 LAYERS = {
+    'nvme_rdma_trace.c': 0,
+    'nvme_rdma_cm.c': 1,
+    'nvme_rdma_mr.c': 1,
+    'nvme_rdma_queue.c': 2,
+    'nvme_rdma_error.c': 3,
+    'nvme_rdma_stats.c': 3,
+    'nvme_rdma_cmd.c': 4,
+    'nvme_rdma_setup.c': 5,
+    'nvme_rdma_recovery.c': 6,
+    'nvme_rdma_ctrl.c': 7,
+    'nvme_rdma_main.c': 8,
+    'nvme_rdma_fault.c': 9,
 }
 
 # Comments, string and character literals, preprocessor lines (with their

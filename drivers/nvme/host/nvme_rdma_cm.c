@@ -8,11 +8,10 @@
  * only records how the current step ended and wakes that thread; it never
  * allocates resources or issues the next step, so there is no state shared
  * between the two beyond one status word. Once a queue is connected, the
- * events that mean the connection is gone start controller recovery.
+ * events that mean the connection is gone are reported to the queue's
+ * owner through ops->lost.
  */
-#include "nvme_rdma.h"
-
-#include <linux/error-injection.h>
+#include "nvme_rdma_queue.h"
 
 static void nvme_rdma_cm_step_done(struct nvme_rdma_queue *q, int status)
 {
@@ -33,34 +32,34 @@ static int nvme_rdma_cm_rejected(struct nvme_rdma_queue *q, struct rdma_cm_event
 
 	data = rdma_consumer_reject_data(cm_id, ev, &len);
 	sts = nvmeof_rdma_cm_rej_status(data, len);
-	dev_err(q->ctrl->ctrl.device,
+	dev_err(q->dev,
 		"queue %u: connect rejected by %pISpc: %s (CM reason %d), NVMe/RDMA status %u: %s\n",
-		q->qid, &q->ctrl->dst_addr, rdma_reject_msg(cm_id, ev->status),
+		q->qid, q->dst, rdma_reject_msg(cm_id, ev->status),
 		ev->status, sts, nvmeof_rdma_cm_status_str(sts));
 	return -ECONNREFUSED;
 }
 
-/* The connection of a live queue went away: only recovery can help. */
+/* The connection of an active queue went away: the owner must recover. */
 static void nvme_rdma_cm_lost(struct nvme_rdma_queue *q, struct rdma_cm_event *ev)
 {
 	/* Our own rdma_disconnect() in nvme_rdma_queue_stop() ends here, too. */
 	if (!test_bit(NVME_RDMA_Q_ACTIVE, &q->flags))
 		return;
-	dev_info(q->ctrl->ctrl.device, "queue %u: %s\n", q->qid,
+	dev_info(q->dev, "queue %u: %s\n", q->qid,
 		 rdma_event_msg(ev->event));
 	/*
 	 * While connecting, the commands may well go on completing (a
 	 * device being removed works until it is gone): only the mark
 	 * keeps the setup from going LIVE on a connection that is lost.
 	 */
-	nvme_rdma_queue_broken(q, rdma_event_msg(ev->event));
+	q->ops->lost(q, rdma_event_msg(ev->event));
 }
 
 int nvme_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 {
 	struct nvme_rdma_queue *q = cm_id->context;
 
-	dev_dbg(q->ctrl->ctrl.device, "queue %u: %s (status %d)\n", q->qid,
+	dev_dbg(q->dev, "queue %u: %s (status %d)\n", q->qid,
 		rdma_event_msg(ev->event), ev->status);
 
 	switch (ev->event) {
@@ -73,8 +72,8 @@ int nvme_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_ROUTE_ERROR:
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:
-		dev_err(q->ctrl->ctrl.device, "queue %u: %s to %pISpc: %d\n",
-			q->qid, rdma_event_msg(ev->event), &q->ctrl->dst_addr,
+		dev_err(q->dev, "queue %u: %s to %pISpc: %d\n",
+			q->qid, rdma_event_msg(ev->event), q->dst,
 			ev->status);
 		nvme_rdma_cm_step_done(q, ev->status < 0 ? ev->status :
 				 -EHOSTUNREACH);
@@ -98,7 +97,7 @@ int nvme_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 		nvme_rdma_cm_lost(q, ev);
 		break;
 	default:
-		dev_dbg(q->ctrl->ctrl.device, "queue %u: ignoring %s\n",
+		dev_dbg(q->dev, "queue %u: ignoring %s\n",
 			q->qid, rdma_event_msg(ev->event));
 		break;
 	}
@@ -109,31 +108,26 @@ int nvme_rdma_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
 static int nvme_rdma_cm_wait(struct nvme_rdma_queue *q, unsigned int ms, const char *step)
 {
 	if (!wait_for_completion_timeout(&q->cm_done, msecs_to_jiffies(ms))) {
-		dev_err(q->ctrl->ctrl.device,
+		dev_err(q->dev,
 			"queue %u: %s with %pISpc timed out after %u ms\n",
-			q->qid, step, &q->ctrl->dst_addr, ms);
+			q->qid, step, q->dst, ms);
 		return -ETIMEDOUT;
 	}
 	return q->cm_status;
 }
 
-int nvme_rdma_cm_resolve(struct nvme_rdma_queue *q)
+/* Resolve the queue's address and route, from @src if given. */
+int nvme_rdma_cm_resolve(struct nvme_rdma_queue *q, struct sockaddr *src)
 {
-	struct nvme_rdma_ctrl *ctrl = q->ctrl;
-	struct sockaddr *src = NULL;
 	int ret;
 
-	if (ctrl->ctrl.opts->mask & NVMF_OPT_HOST_TRADDR)
-		src = (struct sockaddr *)&ctrl->src_addr;
-
 	reinit_completion(&q->cm_done);
-	ret = rdma_resolve_addr(q->cm_id, src,
-				(struct sockaddr *)&ctrl->dst_addr,
+	ret = rdma_resolve_addr(q->cm_id, src, q->dst,
 				NVME_RDMA_RESOLVE_TIMEOUT_MS);
 	if (ret) {
-		dev_err(ctrl->ctrl.device,
+		dev_err(q->dev,
 			"queue %u: cannot resolve %pISpc: %d\n", q->qid,
-			&ctrl->dst_addr, ret);
+			q->dst, ret);
 		return ret;
 	}
 	ret = nvme_rdma_cm_wait(q, NVME_RDMA_RESOLVE_TIMEOUT_MS + NVME_RDMA_CM_SLACK_MS,
@@ -144,16 +138,14 @@ int nvme_rdma_cm_resolve(struct nvme_rdma_queue *q)
 	reinit_completion(&q->cm_done);
 	ret = rdma_resolve_route(q->cm_id, NVME_RDMA_RESOLVE_TIMEOUT_MS);
 	if (ret) {
-		dev_err(ctrl->ctrl.device,
+		dev_err(q->dev,
 			"queue %u: cannot resolve a route to %pISpc: %d\n",
-			q->qid, &ctrl->dst_addr, ret);
+			q->qid, q->dst, ret);
 		return ret;
 	}
 	return nvme_rdma_cm_wait(q, NVME_RDMA_RESOLVE_TIMEOUT_MS + NVME_RDMA_CM_SLACK_MS,
 			   "route resolution");
 }
-
-ALLOW_ERROR_INJECTION(nvme_rdma_cm_resolve, ERRNO);
 
 int nvme_rdma_cm_connect(struct nvme_rdma_queue *q)
 {
@@ -185,11 +177,9 @@ int nvme_rdma_cm_connect(struct nvme_rdma_queue *q)
 	reinit_completion(&q->cm_done);
 	ret = rdma_connect(q->cm_id, &param);
 	if (ret) {
-		dev_err(q->ctrl->ctrl.device, "queue %u: rdma_connect: %d\n",
+		dev_err(q->dev, "queue %u: rdma_connect: %d\n",
 			q->qid, ret);
 		return ret;
 	}
 	return nvme_rdma_cm_wait(q, NVME_RDMA_CONNECT_TIMEOUT_MS, "connection");
 }
-
-ALLOW_ERROR_INJECTION(nvme_rdma_cm_connect, ERRNO);

@@ -22,7 +22,7 @@
 #include "nvme_rdma.h"
 #include "nvme_rdma_trace.h"
 
-bool nvme_rdma_wc_failed(struct nvme_rdma_queue *q, struct ib_wc *wc, const char *what)
+static bool nvme_rdma_wc_failed(struct nvme_rdma_queue *q, struct ib_wc *wc, const char *what)
 {
 	if (likely(wc->status == IB_WC_SUCCESS))
 		return false;
@@ -63,7 +63,7 @@ static void nvme_rdma_complete_rq(struct request *rq)
 	nvme_complete_rq(rq);
 }
 
-void nvme_rdma_req_put(struct nvme_rdma_request *req)
+static void nvme_rdma_req_put(struct nvme_rdma_request *req)
 {
 	struct request *rq = blk_mq_rq_from_pdu(req);
 
@@ -85,6 +85,24 @@ static void nvme_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	nvme_rdma_req_put(req);
 }
 
+static void nvme_rdma_inv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct nvme_rdma_request *req = container_of(wc->wr_cqe, struct nvme_rdma_request,
+					   inv_cqe);
+
+	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &req->queue->flags)))
+		return;
+	if (nvme_rdma_wc_failed(cq->cq_context, wc, "local invalidate"))
+		return;
+	nvme_rdma_req_put(req);
+}
+
+/* REG_MR is posted unsignaled: this only ever sees failures. */
+static void nvme_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	nvme_rdma_wc_failed(cq->cq_context, wc, "memory registration");
+}
+
 static void nvme_rdma_aen_send_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	nvme_rdma_wc_failed(cq->cq_context, wc, "async event request send");
@@ -95,6 +113,41 @@ static struct blk_mq_tags *nvme_rdma_queue_tags(struct nvme_rdma_queue *q)
 	if (nvme_rdma_admin_queue(q))
 		return q->ctrl->admin_set.tags[0];
 	return q->ctrl->io_set.tags[q->qid - 1];
+}
+
+/*
+ * The MR of a command whose response arrived: checked when the controller
+ * invalidated it, invalidated by us otherwise. True when the response may
+ * complete the request now.
+ */
+static bool nvme_rdma_rsp_settle_mr(struct nvme_rdma_queue *q,
+				    struct nvme_rdma_request *req,
+				    struct nvme_completion *cqe,
+				    struct ib_wc *wc)
+{
+	struct ib_mr *mr = req->mr;
+
+	if (wc->wc_flags & IB_WC_WITH_INVALIDATE) {
+		if (unlikely(!mr || wc->ex.invalidate_rkey != mr->rkey)) {
+			dev_err(q->ctrl->ctrl.device,
+				"queue %u: command_id %#x: controller invalidated rkey %#x, command registered %#x\n",
+				q->qid, cqe->command_id,
+				wc->ex.invalidate_rkey, mr ? mr->rkey : 0);
+			nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
+			nvme_rdma_queue_error(q, "wrong remote invalidation");
+			return false;
+		}
+		trace_nvme_rdma_mr_remote_inv(q->instance, q->qid, mr->rkey,
+					      mr->length);
+		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_REMOTE_INV);
+		return true;
+	}
+	if (!mr)
+		return true;
+	/* The LOCAL_INV completion completes in our stead. */
+	if (unlikely(nvme_rdma_mr_post_inv(q, mr, &req->inv_cqe)))
+		nvme_rdma_queue_error(q, "local invalidate post");
+	return false;
 }
 
 static void nvme_rdma_handle_rsp(struct nvme_rdma_queue *q, struct nvme_completion *cqe,
@@ -144,29 +197,8 @@ static void nvme_rdma_handle_rsp(struct nvme_rdma_queue *q, struct nvme_completi
 	trace_nvme_rdma_cmd_done(nctrl->instance, q->qid, cqe->command_id,
 				 le16_to_cpu(cqe->status),
 				 wc->wc_flags & IB_WC_WITH_INVALIDATE);
-
-	if (wc->wc_flags & IB_WC_WITH_INVALIDATE) {
-		if (unlikely(!req->mr ||
-			     wc->ex.invalidate_rkey != req->mr->rkey)) {
-			dev_err(nctrl->device,
-				"queue %u: command_id %#x: controller invalidated rkey %#x, command registered %#x\n",
-				q->qid, cqe->command_id,
-				wc->ex.invalidate_rkey,
-				req->mr ? req->mr->rkey : 0);
-			nvme_rdma_stat_inc(q, NVME_RDMA_STAT_BAD_RSP);
-			nvme_rdma_queue_error(q, "wrong remote invalidation");
-			return;
-		}
-		trace_nvme_rdma_mr_remote_inv(nctrl->instance, q->qid,
-					      req->mr->rkey, req->mr->length);
-		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_REMOTE_INV);
-	} else if (req->mr) {
-		/* The LOCAL_INV completion completes in our stead. */
-		if (unlikely(nvme_rdma_mr_post_inv(q, req)))
-			nvme_rdma_queue_error(q, "local invalidate post");
-		return;
-	}
-	nvme_rdma_req_put(req);
+	if (nvme_rdma_rsp_settle_mr(q, req, cqe, wc))
+		nvme_rdma_req_put(req);
 }
 
 /*
@@ -218,36 +250,8 @@ void nvme_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 				      DMA_FROM_DEVICE);
 
 	/* Without a buffer the controller's next response would be lost. */
-	if (unlikely(nvme_rdma_post_recv(q, slot)))
+	if (unlikely(nvme_rdma_queue_post_recv(q, slot)))
 		nvme_rdma_queue_error(q, "receive repost");
-}
-
-/* Copy a capsule into its slot and post it, after the REG_MR if any. */
-static int nvme_rdma_post_capsule(struct nvme_rdma_queue *q, const struct nvme_command *c,
-				  unsigned int slot, struct ib_sge *sge, int nr_sge,
-				  struct ib_cqe *cqe, struct ib_send_wr *before)
-{
-	dma_addr_t dma = q->sqe_dma + slot * sizeof(*c);
-	struct ib_send_wr wr = {
-		.wr_cqe		= cqe,
-		.sg_list	= sge,
-		.num_sge	= nr_sge,
-		.opcode		= IB_WR_SEND,
-		.send_flags	= IB_SEND_SIGNALED,
-	};
-
-	memcpy(&q->sqe_buf[slot], c, sizeof(*c));
-	ib_dma_sync_single_for_device(q->ibdev, dma, sizeof(*c),
-				      DMA_TO_DEVICE);
-	sge[0].addr = dma;
-	sge[0].length = sizeof(*c);
-	sge[0].lkey = q->pd->local_dma_lkey;
-
-	if (before) {
-		before->next = &wr;
-		return ib_post_send(q->qp, before, NULL);
-	}
-	return ib_post_send(q->qp, &wr, NULL);
 }
 
 void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl)
@@ -275,8 +279,8 @@ void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl)
 	c.common.dptr.ksgl.type = NVME_KEY_SGL_FMT_DATA_DESC << 4;
 	ctrl->aen_cqe.done = nvme_rdma_aen_send_done;
 
-	ret = nvme_rdma_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH, &sge, 1,
-				     &ctrl->aen_cqe, NULL);
+	ret = nvme_rdma_queue_post_capsule(q, &c, NVME_AQ_BLK_MQ_DEPTH,
+					   &sge, 1, &ctrl->aen_cqe, NULL);
 	rcu_read_unlock();
 	if (ret) {
 		dev_err(nctrl->device, "posting async event request: %d\n",
@@ -295,6 +299,7 @@ static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_reques
 {
 	struct nvme_command *c = &req->cmd;
 	struct scatterlist *sg;
+	struct ib_mr *mr;
 	u32 len = blk_rq_payload_bytes(rq);
 	int nents, i, ret;
 
@@ -333,14 +338,52 @@ static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_reques
 		return 0;
 	}
 
-	ret = nvme_rdma_mr_map(q, req, rq, &c->common.dptr.ksgl);
-	if (unlikely(ret)) {
+	mr = nvme_rdma_mr_map(q, rq->tag, &req->sgt, rq_data_dir(rq) == WRITE,
+			      &req->reg_wr, &req->reg_cqe, &c->common.dptr.ksgl);
+	if (IS_ERR(mr)) {
+		ret = PTR_ERR(mr);
 		dev_err_ratelimited(q->ctrl->ctrl.device,
 				    "queue %u: registering %u bytes in %d segments: %d\n",
 				    q->qid, len, nents, ret);
 		nvme_rdma_unmap_data(req, rq);
+		return ret;
 	}
-	return ret;
+	req->mr = mr;
+	return 0;
+}
+
+/* Post the REG_MR (if any) and the capsule of a mapped request. */
+static int nvme_rdma_post_cmd(struct nvme_rdma_queue *q,
+			      struct nvme_rdma_request *req,
+			      struct request *rq, int nr_sge)
+{
+	/* Once posted, the request may complete and be reused at once. */
+	u16 cid = req->cmd.common.command_id;
+	u8 opcode = req->cmd.common.opcode;
+	u8 kind = req->mr ? NVME_RDMA_DATA_KEYED :
+		  nr_sge > 1 ? NVME_RDMA_DATA_INLINE : NVME_RDMA_DATA_NONE;
+	u32 bytes = blk_rq_payload_bytes(rq);
+	int ret;
+
+	ret = nvme_rdma_queue_post_capsule(q, &req->cmd, rq->tag, req->sge,
+					   nr_sge, &req->send_cqe,
+					   req->mr ? &req->reg_wr.wr : NULL);
+	if (unlikely(ret)) {
+		/*
+		 * The QP refused work: it is broken, and a REG_MR ahead of
+		 * the failed SEND may have gone through. Only a new QP (and
+		 * so new MRs) can be trusted again.
+		 */
+		dev_err_ratelimited(q->ctrl->ctrl.device,
+				    "queue %u: posting command_id %#x: %d\n",
+				    q->qid, cid, ret);
+		nvme_rdma_queue_broken(q, "command post");
+		return ret;
+	}
+	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_CMDS);
+	trace_nvme_rdma_cmd_post(q->instance, q->qid, cid, opcode, kind,
+				 bytes);
+	return 0;
 }
 
 static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -352,9 +395,6 @@ static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
 	bool live = test_bit(NVME_RDMA_Q_LIVE, &q->flags);
 	blk_status_t sts;
 	int nr_sge, ret;
-	u8 opcode, kind;
-	u32 bytes;
-	u16 cid;
 
 	if (!nvme_check_ready(&q->ctrl->ctrl, rq, live))
 		return nvme_fail_nonready_command(&q->ctrl->ctrl, rq);
@@ -379,31 +419,11 @@ static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
 	ret = nvme_rdma_map_data(q, req, rq, &nr_sge);
 	if (unlikely(ret))
 		goto out_err;
-	/* Once posted, the request may complete and be reused at once. */
-	cid = req->cmd.common.command_id;
-	opcode = req->cmd.common.opcode;
-	kind = req->mr ? NVME_RDMA_DATA_KEYED :
-	       nr_sge > 1 ? NVME_RDMA_DATA_INLINE : NVME_RDMA_DATA_NONE;
-	bytes = blk_rq_payload_bytes(rq);
-	ret = nvme_rdma_post_capsule(q, &req->cmd, rq->tag, req->sge, nr_sge,
-				     &req->send_cqe,
-				     req->mr ? &req->reg_wr.wr : NULL);
+	ret = nvme_rdma_post_cmd(q, req, rq, nr_sge);
 	if (unlikely(ret)) {
-		/*
-		 * The QP refused work: it is broken, and a REG_MR ahead of
-		 * the failed SEND may have gone through. Only a new QP (and
-		 * so new MRs) can be trusted again.
-		 */
-		dev_err_ratelimited(q->ctrl->ctrl.device,
-				    "queue %u: posting command: %d\n", q->qid,
-				    ret);
-		nvme_rdma_queue_broken(q, "command post");
 		nvme_rdma_unmap_data(req, rq);
 		goto out_err;
 	}
-	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_CMDS);
-	trace_nvme_rdma_cmd_post(q->ctrl->ctrl.instance, q->qid, cid, opcode,
-				 kind, bytes);
 	return BLK_STS_OK;
 
 out_err:
@@ -417,16 +437,7 @@ out_err:
 
 static int nvme_rdma_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 {
-	struct nvme_rdma_queue *q = hctx->driver_data;
-	int found = 0;
-
-	/* Someone else reaping this CQ already finds what we would. */
-	if (!spin_trylock(&q->poll_lock))
-		return 0;
-	if (q->cq)
-		found = ib_process_cq_direct(q->cq, -1);
-	spin_unlock(&q->poll_lock);
-	return found;
+	return nvme_rdma_queue_poll(hctx->driver_data);
 }
 
 static enum blk_eh_timer_return nvme_rdma_timeout(struct request *rq)
@@ -467,8 +478,8 @@ static int nvme_rdma_init_request(struct blk_mq_tag_set *set, struct request *rq
 	nvme_req(rq)->cmd = &req->cmd;
 	req->queue = &ctrl->queues[qid];
 	req->send_cqe.done = nvme_rdma_send_done;
-	req->reg_cqe.done = nvme_rdma_mr_reg_done;
-	req->inv_cqe.done = nvme_rdma_mr_inv_done;
+	req->reg_cqe.done = nvme_rdma_reg_done;
+	req->inv_cqe.done = nvme_rdma_inv_done;
 	return 0;
 }
 

@@ -2,23 +2,19 @@
 /*
  * NVMe over Fabrics RDMA host transport: controller lifecycle.
  *
- * Bringing a controller up (new, or again after a reset or a lost
- * connection) is nvme_rdma_setup_ctrl(): admin queue, enable, identify, then as
- * many I/O queues as the controller grants. Tearing it down is the reverse
- * with every queue quiesced, stopped (bounded) and its requests cancelled
- * before anything is freed. Tag sets are created with the controller and
- * only removed when it is deleted, so requests can wait across a
- * reconnect.
+ * Creating a controller (what "nvme connect" writes to /dev/nvme-fabrics
+ * ends in), the nvme_ctrl_ops that nvme-core drives it with, deleting
+ * and freeing it, and the list of controllers that device removal and
+ * module unload walk. Setting it up and tearing it down is
+ * nvme_rdma_setup.c's.
  */
 #include "nvme_rdma.h"
-#include "nvme_rdma_calc.h"
 
 #include <linux/inet.h>
 
-static unsigned int nvme_rdma_req_size(struct nvme_rdma_ctrl *ctrl)
-{
-	return struct_size((struct nvme_rdma_request *)NULL, sgl, ctrl->max_pages);
-}
+/* Every controller that completed its first setup; free_ctrl unlinks. */
+static DEFINE_MUTEX(nvme_rdma_ctrl_mutex);
+static LIST_HEAD(nvme_rdma_ctrl_list);
 
 static void nvme_rdma_free_ctrl(struct nvme_ctrl *nctrl)
 {
@@ -34,388 +30,9 @@ static void nvme_rdma_free_ctrl(struct nvme_ctrl *nctrl)
 		nvmf_free_options(nctrl->opts);
 	}
 	for (i = 0; i < ctrl->max_queues; i++)
-		mutex_destroy(&ctrl->queues[i].lock);
+		nvme_rdma_queue_exit(&ctrl->queues[i]);
 	kfree(ctrl->queues);
 	kfree(ctrl);
-}
-
-static int nvme_rdma_configure_admin_queue(struct nvme_rdma_ctrl *ctrl, bool new)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-	int ret;
-
-	ret = nvme_rdma_queue_alloc(ctrl, 0, NVME_AQ_DEPTH);
-	if (ret)
-		return ret;
-
-	if (new) {
-		/* The first device decides the transfer size for good. */
-		nctrl->max_segments = ctrl->max_pages;
-		nctrl->max_hw_sectors = ctrl->max_pages <<
-				       (ilog2(SZ_4K) - SECTOR_SHIFT);
-		nctrl->numa_node = ibdev_to_node(ctrl->queues[0].ibdev);
-		ret = nvme_alloc_admin_tag_set(nctrl, &ctrl->admin_set,
-					       &nvme_rdma_admin_mq_ops,
-					       nvme_rdma_req_size(ctrl));
-		if (ret)
-			goto out_free_queue;
-	}
-
-	ret = nvme_rdma_queue_start(ctrl, 0);
-	if (ret)
-		goto out_remove_set;
-
-	ret = nvme_enable_ctrl(nctrl);
-	if (ret)
-		goto out_stop_queue;
-	nvme_start_admin_queue(nctrl);
-
-	ret = nvme_init_ctrl_finish(nctrl);
-	if (ret)
-		goto out_quiesce;
-	return 0;
-
-out_quiesce:
-	nvme_stop_admin_queue(nctrl);
-	blk_sync_queue(nctrl->admin_q);
-out_stop_queue:
-	nvme_rdma_queue_stop(&ctrl->queues[0]);
-	nvme_cancel_admin_tagset(nctrl);
-out_remove_set:
-	if (new)
-		nvme_remove_admin_tag_set(nctrl);
-out_free_queue:
-	nvme_rdma_queue_free(&ctrl->queues[0]);
-	return ret;
-}
-
-void nvme_rdma_teardown_admin_queue(struct nvme_rdma_ctrl *ctrl, bool remove)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-
-	nvme_stop_admin_queue(nctrl);
-	blk_sync_queue(nctrl->admin_q);
-	nvme_rdma_queue_stop(&ctrl->queues[0]);
-	nvme_cancel_admin_tagset(nctrl);
-	if (remove) {
-		nvme_start_admin_queue(nctrl);
-		nvme_remove_admin_tag_set(nctrl);
-	}
-	nvme_rdma_queue_free(&ctrl->queues[0]);
-}
-
-/*
- * Ask for the queues the options call for (each kind capped at the CPU
- * count, as more cannot be used), then hand out what the controller
- * grants: default queues first, then read, then poll queues.
- */
-static int nvme_rdma_negotiate_queues(struct nvme_rdma_ctrl *ctrl)
-{
-	struct nvmf_ctrl_options *opts = ctrl->ctrl.opts;
-	u32 cpus = num_online_cpus();
-	u32 want[HCTX_MAX_TYPES], left;
-	int granted, ret, t;
-
-	if (opts->nr_write_queues) {
-		want[HCTX_TYPE_DEFAULT] = min(opts->nr_write_queues, cpus);
-		want[HCTX_TYPE_READ] = min(opts->nr_io_queues, cpus);
-	} else {
-		want[HCTX_TYPE_DEFAULT] = min(opts->nr_io_queues, cpus);
-		want[HCTX_TYPE_READ] = 0;
-	}
-	want[HCTX_TYPE_POLL] = min(opts->nr_poll_queues, cpus);
-	granted = want[HCTX_TYPE_DEFAULT] + want[HCTX_TYPE_READ] +
-		  want[HCTX_TYPE_POLL];
-	granted = min_t(int, granted, ctrl->max_queues - 1);
-
-	ret = nvme_set_queue_count(&ctrl->ctrl, &granted);
-	if (ret)
-		return ret;
-	if (!granted) {
-		dev_err(ctrl->ctrl.device,
-			"controller grants no I/O queues\n");
-		return -ENOMEM;
-	}
-
-	left = granted;
-	for (t = 0; t < HCTX_MAX_TYPES; t++) {
-		ctrl->io_queues[t] = min(want[t], left);
-		left -= ctrl->io_queues[t];
-	}
-	ctrl->ctrl.queue_count = granted + 1;
-	dev_info(ctrl->ctrl.device,
-		 "%d I/O queues (%u default, %u read, %u poll) of depth %u\n",
-		 granted, ctrl->io_queues[HCTX_TYPE_DEFAULT],
-		 ctrl->io_queues[HCTX_TYPE_READ],
-		 ctrl->io_queues[HCTX_TYPE_POLL], ctrl->ctrl.sqsize + 1);
-	return 0;
-}
-
-static void nvme_rdma_stop_io_queues(struct nvme_rdma_ctrl *ctrl)
-{
-	u32 i;
-
-	for (i = 1; i < ctrl->ctrl.queue_count; i++)
-		nvme_rdma_queue_stop(&ctrl->queues[i]);
-}
-
-static void nvme_rdma_free_io_queues(struct nvme_rdma_ctrl *ctrl)
-{
-	u32 i;
-
-	for (i = 1; i < ctrl->max_queues; i++)
-		nvme_rdma_queue_free(&ctrl->queues[i]);
-}
-
-static int nvme_rdma_start_io_queues(struct nvme_rdma_ctrl *ctrl, u32 first, u32 end)
-{
-	u32 i;
-	int ret;
-
-	for (i = first; i < end; i++) {
-		ret = nvme_rdma_queue_start(ctrl, i);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int nvme_rdma_configure_io_queues(struct nvme_rdma_ctrl *ctrl, bool new)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-	u16 depth = nctrl->sqsize + 1;
-	u32 i, nr_started;
-	int ret;
-
-	ret = nvme_rdma_negotiate_queues(ctrl);
-	if (ret)
-		return ret;
-
-	for (i = 1; i < nctrl->queue_count; i++) {
-		ret = nvme_rdma_queue_alloc(ctrl, i, depth);
-		if (ret)
-			goto out_free_queues;
-	}
-
-	if (new) {
-		/*
-		 * The number of maps is fixed for the tag set's life: decide
-		 * it by what was asked, as a reconnect may grant poll queues
-		 * this connect did not. Their hctxs need a map that gives
-		 * them CPUs, or their Connect cannot even be allocated.
-		 */
-		ret = nvme_alloc_io_tag_set(nctrl, &ctrl->io_set,
-					    &nvme_rdma_io_mq_ops,
-					    nctrl->opts->nr_poll_queues ?
-					    HCTX_MAX_TYPES : 2,
-					    nvme_rdma_req_size(ctrl));
-		if (ret)
-			goto out_free_queues;
-	}
-
-	/* Queues the tag set does not map yet are started after resizing. */
-	nr_started = min(nctrl->tagset->nr_hw_queues + 1, nctrl->queue_count);
-	ret = nvme_rdma_start_io_queues(ctrl, 1, nr_started);
-	if (ret)
-		goto out_quiesce;
-
-	if (!new) {
-		nvme_start_freeze(nctrl);
-		nvme_start_queues(nctrl);
-		if (!nvme_wait_freeze_timeout(nctrl, NVME_IO_TIMEOUT)) {
-			/* Something holds requests: do not resize under it. */
-			dev_err(nctrl->device,
-				"I/O queues did not freeze for a resize\n");
-			nvme_unfreeze(nctrl);
-			ret = -ENODEV;
-			goto out_quiesce;
-		}
-		blk_mq_update_nr_hw_queues(nctrl->tagset,
-					   nctrl->queue_count - 1);
-		nvme_unfreeze(nctrl);
-	}
-
-	ret = nvme_rdma_start_io_queues(ctrl, nr_started,
-					nctrl->tagset->nr_hw_queues + 1);
-	if (ret)
-		goto out_quiesce;
-	return 0;
-
-out_quiesce:
-	nvme_stop_queues(nctrl);
-	nvme_sync_io_queues(nctrl);
-	nvme_rdma_stop_io_queues(ctrl);
-	nvme_cancel_tagset(nctrl);
-	if (new)
-		nvme_remove_io_tag_set(nctrl);
-out_free_queues:
-	nvme_rdma_free_io_queues(ctrl);
-	return ret;
-}
-
-void nvme_rdma_teardown_io_queues(struct nvme_rdma_ctrl *ctrl, bool remove)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-
-	/* Never got as far as creating the I/O tag set. */
-	if (!nctrl->tagset)
-		return;
-	nvme_stop_queues(nctrl);
-	nvme_sync_io_queues(nctrl);
-	nvme_rdma_stop_io_queues(ctrl);
-	nvme_cancel_tagset(nctrl);
-	if (remove) {
-		nvme_start_queues(nctrl);
-		nvme_remove_io_tag_set(nctrl);
-	}
-	nvme_rdma_free_io_queues(ctrl);
-}
-
-/*
- * The queue depth: what was asked for, as far as the controller (MQES,
- * applied by nvme-core, and MAXCMD) and this host allow. A reconnect may
- * not shrink it below the depth the I/O tag set was created with.
- */
-static int nvme_rdma_negotiate_depth(struct nvme_rdma_ctrl *ctrl, bool new)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-	u32 asked = nctrl->opts->queue_size;
-	u32 offered = nctrl->sqsize + 1;
-	u32 capped = min_t(u32, offered, NVME_RDMA_MAX_QUEUE_DEPTH);
-	u32 in_use = !new && nctrl->tagset ? nctrl->tagset->queue_depth : 0;
-	u32 depth, keep;
-
-	depth = nvme_rdma_depth_limit(offered, NVME_RDMA_MAX_QUEUE_DEPTH,
-				      nctrl->maxcmd);
-	if (new && asked > offered)
-		dev_warn(nctrl->device,
-			 "queue_size %u > controller's maximum %u, using %u\n",
-			 asked, offered, offered);
-	if (new && capped < offered)
-		dev_warn(nctrl->device,
-			 "queue depth %u > this host's maximum %u, using %u\n",
-			 offered, NVME_RDMA_MAX_QUEUE_DEPTH, NVME_RDMA_MAX_QUEUE_DEPTH);
-	if (new && depth < capped)
-		dev_warn(nctrl->device,
-			 "queue depth %u > controller's MAXCMD %u, using %u\n",
-			 capped, nctrl->maxcmd, nctrl->maxcmd);
-	keep = nvme_rdma_depth_keep(depth, in_use);
-	if (!keep) {
-		dev_err(nctrl->device,
-			"controller now allows queue depth %u, less than the %u in use\n",
-			depth, in_use);
-		/*
-		 * nvme-core capped sqsize at this MQES; undo it, or every
-		 * later attempt stays capped even once the controller
-		 * allows the depth again.
-		 */
-		nctrl->sqsize = in_use - 1;
-		return -EINVAL;
-	}
-	nctrl->sqsize = keep - 1;
-	return 0;
-}
-
-/*
- * A queue that broke while connecting (see nvme_rdma_queue_error()) may have
- * been stopped by the timeout handler, or have ignored a protocol
- * violation; the controller must not go, or stay, LIVE on it.
- */
-static bool nvme_rdma_queue_broke(struct nvme_rdma_ctrl *ctrl)
-{
-	u32 i;
-
-	for (i = 0; i < ctrl->ctrl.queue_count; i++)
-		if (test_bit(NVME_RDMA_Q_BROKEN, &ctrl->queues[i].flags))
-			return true;
-	return false;
-}
-
-int nvme_rdma_setup_ctrl(struct nvme_rdma_ctrl *ctrl, bool new)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-	u32 capsule;
-	int ret;
-
-	ret = nvme_rdma_configure_admin_queue(ctrl, new);
-	if (ret)
-		goto out_unquiesce;
-
-	if (nctrl->icdoff) {
-		dev_err(nctrl->device,
-			"controller wants in-capsule data at offset %u, not supported\n",
-			nctrl->icdoff);
-		ret = -EOPNOTSUPP;
-		goto out_admin;
-	}
-	if (!nvme_ctrl_sgl_supported(nctrl)) {
-		dev_err(nctrl->device, "controller does not support SGLs\n");
-		ret = -EOPNOTSUPP;
-		goto out_admin;
-	}
-
-	ret = nvme_rdma_negotiate_depth(ctrl, new);
-	if (ret)
-		goto out_admin;
-
-	/* IOCCSZ counts 16-byte units and includes the 64-byte SQE. */
-	capsule = nctrl->ioccsz * 16;
-	ctrl->inline_bytes = capsule > sizeof(struct nvme_command) ?
-			     capsule - sizeof(struct nvme_command) : 0;
-
-	if (nctrl->queue_count > 1) {
-		ret = nvme_rdma_configure_io_queues(ctrl, new);
-		if (ret)
-			goto out_admin;
-	}
-
-	if (nvme_rdma_queue_broke(ctrl)) {
-		/* nvme_rdma_queue_error() said which queue and why. */
-		ret = -EIO;
-		goto out_io;
-	}
-	if (!nvme_change_ctrl_state(nctrl, NVME_CTRL_LIVE)) {
-		/* Only a delete may have overtaken a setup in progress. */
-		WARN_ON_ONCE(nctrl->state != NVME_CTRL_DELETING &&
-			     nctrl->state != NVME_CTRL_DELETING_NOIO);
-		ret = -EINVAL;
-		goto out_io;
-	}
-	nvme_start_ctrl(nctrl);
-	/* Pairs with nvme_rdma_queue_error(): a queue that broke just now. */
-	smp_mb();
-	if (nvme_rdma_queue_broke(ctrl))
-		nvme_rdma_error_recovery(ctrl, "queue broke while connecting");
-	return 0;
-
-out_io:
-	nvme_rdma_teardown_io_queues(ctrl, new);
-out_admin:
-	nvme_rdma_teardown_admin_queue(ctrl, new);
-out_unquiesce:
-	if (!new) {
-		/*
-		 * Until the next attempt, let queued requests see a queue
-		 * that is not live: they requeue, or fail once
-		 * fast_io_fail_tmo expired, instead of waiting quiesced.
-		 */
-		nvme_start_queues(nctrl);
-		nvme_start_admin_queue(nctrl);
-	}
-	return ret;
-}
-
-void nvme_rdma_teardown_ctrl(struct nvme_rdma_ctrl *ctrl, bool shutdown)
-{
-	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-
-	nvme_rdma_teardown_io_queues(ctrl, shutdown);
-	nvme_stop_admin_queue(nctrl);
-	if (shutdown)
-		nvme_shutdown_ctrl(nctrl);
-	else
-		nvme_disable_ctrl(nctrl);
-	nvme_rdma_teardown_admin_queue(ctrl, shutdown);
 }
 
 static void nvme_rdma_delete_ctrl(struct nvme_ctrl *nctrl)
@@ -567,17 +184,8 @@ struct nvme_ctrl *nvme_rdma_create_ctrl(struct device *dev,
 		ret = -ENOMEM;
 		goto out_free_ctrl;
 	}
-	for (i = 0; i < ctrl->max_queues; i++) {
-		struct nvme_rdma_queue *q = &ctrl->queues[i];
-
-		q->ctrl = ctrl;
-		q->qid = i;
-		mutex_init(&q->lock);
-		spin_lock_init(&q->poll_lock);
-		init_completion(&q->cm_done);
-		init_completion(&q->drain_sq_done);
-		init_completion(&q->drain_rq_done);
-	}
+	for (i = 0; i < ctrl->max_queues; i++)
+		nvme_rdma_queue_init(&ctrl->queues[i], ctrl, i);
 
 	ret = nvme_init_ctrl(&ctrl->ctrl, dev, &nvme_rdma_ctrl_ops, 0);
 	if (ret)
@@ -595,7 +203,7 @@ struct nvme_ctrl *nvme_rdma_create_ctrl(struct device *dev,
 
 out_free_queues:
 	for (i = 0; i < ctrl->max_queues; i++)
-		mutex_destroy(&ctrl->queues[i].lock);
+		nvme_rdma_queue_exit(&ctrl->queues[i]);
 	kfree(ctrl->queues);
 out_free_ctrl:
 	kfree(ctrl);

@@ -1,26 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NVMe over Fabrics RDMA host transport: module entry points, the list of
- * controllers and the RDMA device removal hook.
+ * NVMe over Fabrics RDMA host transport: module entry points, the
+ * transport registration and the RDMA device removal hook.
  */
 #include "nvme_rdma.h"
 
 #include <linux/module.h>
-
-/*
- * Ask the controller to invalidate each command's MR with its response.
- * Off, every keyed command costs a LOCAL_INV of ours; that is slower and
- * only useful to exercise that path or to work around a controller that
- * gets remote invalidation wrong. Read per command, so it may change live.
- */
-bool nvme_rdma_remote_inv = true;
-module_param_named(remote_invalidate, nvme_rdma_remote_inv, bool, 0644);
-MODULE_PARM_DESC(remote_invalidate,
-		 "ask the controller to invalidate MRs (SEND with Invalidate); default true");
-
-/* Every controller that completed its first setup; free_ctrl unlinks. */
-DEFINE_MUTEX(nvme_rdma_ctrl_mutex);
-LIST_HEAD(nvme_rdma_ctrl_list);
 
 /*
  * nvme-fabrics always accepts the transport-independent options (queue_size,

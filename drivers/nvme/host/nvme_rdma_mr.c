@@ -20,13 +20,26 @@
  * the completion back until that is done, so the pages are never handed
  * back to the block layer while still reachable through the rkey.
  */
-#include "nvme_rdma.h"
+#include "nvme_rdma_queue.h"
 #include "nvme_rdma_trace.h"
 
-#include <linux/error-injection.h>
+#include <linux/module.h>
 
-int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q, u32 max_pages)
+/*
+ * Ask the controller to invalidate each command's MR with its response.
+ * Off, every keyed command costs a LOCAL_INV of ours; that is slower and
+ * only useful to exercise that path or to work around a controller that
+ * gets remote invalidation wrong. Read per command, so it may change live.
+ */
+static bool nvme_rdma_remote_inv = true;
+module_param_named(remote_invalidate, nvme_rdma_remote_inv, bool, 0644);
+MODULE_PARM_DESC(remote_invalidate,
+		 "ask the controller to invalidate MRs (SEND with Invalidate); default true");
+
+/* One MR per capsule slot, of q->max_pages and one for an offset start. */
+int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q)
 {
+	u32 max_pages = q->max_pages + 1;
 	u16 i;
 	int ret;
 
@@ -39,7 +52,7 @@ int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q, u32 max_pages)
 		mr = ib_alloc_mr(q->pd, IB_MR_TYPE_MEM_REG, max_pages);
 		if (IS_ERR(mr)) {
 			ret = PTR_ERR(mr);
-			dev_err(q->ctrl->ctrl.device,
+			dev_err(q->dev,
 				"queue %u: allocating MR %u of %u (%u pages): %d\n",
 				q->qid, i, q->nr_slots, max_pages, ret);
 			nvme_rdma_mrs_free(q);
@@ -49,8 +62,6 @@ int nvme_rdma_mrs_alloc(struct nvme_rdma_queue *q, u32 max_pages)
 	}
 	return 0;
 }
-
-ALLOW_ERROR_INJECTION(nvme_rdma_mrs_alloc, ERRNO);
 
 void nvme_rdma_mrs_free(struct nvme_rdma_queue *q)
 {
@@ -66,80 +77,67 @@ void nvme_rdma_mrs_free(struct nvme_rdma_queue *q)
 }
 
 /**
- * nvme_rdma_mr_map() - register the DMA-mapped data of a request
+ * nvme_rdma_mr_map() - register the DMA-mapped data of a command
  * @q: its queue
- * @req: the request; req->sgt holds the mapped scatterlist
- * @rq: the block request
+ * @slot: the command's capsule slot, whose MR is used
+ * @sgt: the mapped scatterlist (nents DMA segments)
+ * @write: the controller reads the data (a write command)
+ * @reg: the REG_MR work request to prepare; the caller posts it chained
+ *	before the SEND
+ * @reg_cqe: its completion (REG_MR is posted unsignaled: failures only)
  * @sgl: the command's keyed SGL descriptor to fill in
  *
- * Prepares req->reg_wr; the caller posts it chained before the SEND.
+ * Returns the MR, or an ERR_PTR.
  */
-int nvme_rdma_mr_map(struct nvme_rdma_queue *q, struct nvme_rdma_request *req, struct request *rq,
-		     struct nvme_keyed_sgl_desc *sgl)
+struct ib_mr *nvme_rdma_mr_map(struct nvme_rdma_queue *q, unsigned int slot,
+			       struct sg_table *sgt, bool write,
+			       struct ib_reg_wr *reg, struct ib_cqe *reg_cqe,
+			       struct nvme_keyed_sgl_desc *sgl)
 {
-	struct ib_mr *mr = q->mrs[rq->tag];
+	struct ib_mr *mr = q->mrs[slot];
 	int n;
 
 	/* A fresh key: a late access through the previous one must fail. */
 	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
-	n = ib_map_mr_sg(mr, req->sgt.sgl, req->sgt.nents, NULL, SZ_4K);
-	if (unlikely(n != req->sgt.nents))
-		return n < 0 ? n : -EINVAL;
+	n = ib_map_mr_sg(mr, sgt->sgl, sgt->nents, NULL, SZ_4K);
+	if (unlikely(n != sgt->nents))
+		return ERR_PTR(n < 0 ? n : -EINVAL);
 
-	req->mr = mr;
-	req->reg_wr.wr.opcode = IB_WR_REG_MR;
-	req->reg_wr.wr.wr_cqe = &req->reg_cqe;
-	req->reg_wr.wr.send_flags = 0;
-	req->reg_wr.wr.num_sge = 0;
-	req->reg_wr.wr.next = NULL;
-	req->reg_wr.mr = mr;
-	req->reg_wr.key = mr->rkey;
+	reg->wr.opcode = IB_WR_REG_MR;
+	reg->wr.wr_cqe = reg_cqe;
+	reg->wr.send_flags = 0;
+	reg->wr.num_sge = 0;
+	reg->wr.next = NULL;
+	reg->mr = mr;
+	reg->key = mr->rkey;
 	/* The controller only reads what we write, only writes what we read. */
-	req->reg_wr.access = rq_data_dir(rq) == WRITE ?
-			     IB_ACCESS_REMOTE_READ :
-			     IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;
+	reg->access = write ? IB_ACCESS_REMOTE_READ :
+		      IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;
 
-	trace_nvme_rdma_mr_reg(q->ctrl->ctrl.instance, q->qid, mr->rkey,
-			       mr->length);
+	trace_nvme_rdma_mr_reg(q->instance, q->qid, mr->rkey, mr->length);
 	sgl->addr = cpu_to_le64(mr->iova);
 	put_unaligned_le24(mr->length, sgl->length);
 	put_unaligned_le32(mr->rkey, sgl->key);
 	sgl->type = (NVME_KEY_SGL_FMT_DATA_DESC << 4) |
 		    (READ_ONCE(nvme_rdma_remote_inv) ? NVME_SGL_FMT_INVALIDATE :
-						 NVME_SGL_FMT_ADDRESS);
+						       NVME_SGL_FMT_ADDRESS);
 	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_KEYED);
-	return 0;
+	return mr;
 }
 
-int nvme_rdma_mr_post_inv(struct nvme_rdma_queue *q, struct nvme_rdma_request *req)
+/* Invalidate @mr; @cqe completes when it no longer grants access. */
+int nvme_rdma_mr_post_inv(struct nvme_rdma_queue *q, struct ib_mr *mr,
+			  struct ib_cqe *cqe)
 {
 	struct ib_send_wr wr = {
 		.opcode			= IB_WR_LOCAL_INV,
 		.send_flags		= IB_SEND_SIGNALED,
-		.wr_cqe			= &req->inv_cqe,
-		.ex.invalidate_rkey	= req->mr->rkey,
+		.wr_cqe			= cqe,
+		.ex.invalidate_rkey	= mr->rkey,
 	};
 
-	trace_nvme_rdma_mr_local_inv(q->ctrl->ctrl.instance, q->qid,
-				     req->mr->rkey, req->mr->length);
+	trace_nvme_rdma_mr_local_inv(q->instance, q->qid, mr->rkey,
+				     mr->length);
 	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_LOCAL_INV);
 	return ib_post_send(q->qp, &wr, NULL);
-}
-
-void nvme_rdma_mr_inv_done(struct ib_cq *cq, struct ib_wc *wc)
-{
-	struct nvme_rdma_request *req = container_of(wc->wr_cqe, struct nvme_rdma_request,
-					   inv_cqe);
-
-	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &req->queue->flags)))
-		return;
-	if (nvme_rdma_wc_failed(cq->cq_context, wc, "local invalidate"))
-		return;
-	nvme_rdma_req_put(req);
-}
-
-/* REG_MR is posted unsignaled: this only ever sees failures. */
-void nvme_rdma_mr_reg_done(struct ib_cq *cq, struct ib_wc *wc)
-{
-	nvme_rdma_wc_failed(cq->cq_context, wc, "memory registration");
 }

@@ -1,117 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NVMe over Fabrics RDMA host transport: error recovery, reset and
- * reconnect.
+ * reconnect work.
  *
- * Anything that finds a queue unusable (a failed work request, a bogus
- * response, a lost connection, a command timeout on a live controller)
- * calls nvme_rdma_error_recovery(). nvme-core's state machine lets only the
- * first caller move LIVE -> RESETTING, so the teardown runs once however
- * many completions fail. After it the controller is CONNECTING: nvme-core
- * then fails requests fast once fast_io_fail_tmo expires, and we try to
- * reconnect every reconnect_delay seconds until ctrl_loss_tmo.
+ * nvme_rdma_error_recovery() (nvme_rdma_error.c) queues err_work once per
+ * failure: it tears the queues down and leaves the controller CONNECTING.
+ * nvme-core then fails requests fast once fast_io_fail_tmo expires, and
+ * we try to reconnect every reconnect_delay seconds until ctrl_loss_tmo.
  */
 #include "nvme_rdma.h"
 
 #include <linux/random.h>
 
 /*
- * Safe from any context, including the completion softirq. True when this
- * call started the recovery.
- */
-bool nvme_rdma_error_recovery(struct nvme_rdma_ctrl *ctrl, const char *why)
-{
-	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_RESETTING))
-		return false;
-	atomic_long_inc(&ctrl->recoveries);
-	dev_warn(ctrl->ctrl.device, "starting error recovery: %s\n", why);
-	queue_work(nvme_reset_wq, &ctrl->err_work);
-	return true;
-}
-
-/*
- * A queue is unusable, seen from a context that must not walk the tag
- * sets (a CM event handler, submission, the timeout handler): recover a
- * live controller, or keep a setup in progress from making it LIVE on the
- * queue, with the marking protocol of nvme_rdma_queue_error().  True when this
- * call started recovery, which then owns the queue's requests.
- */
-bool nvme_rdma_queue_broken(struct nvme_rdma_queue *q, const char *why)
-{
-	struct nvme_rdma_ctrl *ctrl = q->ctrl;
-
-	if (nvme_rdma_error_recovery(ctrl, why))
-		return true;
-	set_bit(NVME_RDMA_Q_BROKEN, &q->flags);
-	/* Pairs with the barrier in nvme_rdma_setup_ctrl(). */
-	smp_mb__after_atomic();
-	return READ_ONCE(ctrl->ctrl.state) == NVME_CTRL_LIVE &&
-	       nvme_rdma_error_recovery(ctrl, why);
-}
-
-static bool nvme_rdma_abort_queue_rq(struct request *rq, void *data)
-{
-	struct nvme_rdma_request *req = blk_mq_rq_to_pdu(rq);
-
-	if (req->queue == data) {
-		set_bit(NVME_RDMA_R_ABORTED, &req->flags);
-		blk_abort_request(rq);
-	}
-	return true;
-}
-
-/*
- * A queue broke the protocol or lost its QP. A live controller recovers
- * as a whole. While (re)connecting there is nothing to recover yet: the
- * setup path is blocked on a command of this queue (Connect, a property
- * access, Identify) that can no longer complete properly. Rather than
- * leave it to the admin or I/O timeout, expire it now: the timeout
- * handler stops the queue and fails the command, so the attempt fails in
- * milliseconds. Called from the queue's completion handlers, which run
- * only while the queue is active, so the tag sets are still there.
- */
-void nvme_rdma_queue_error(struct nvme_rdma_queue *q, const char *why)
-{
-	struct nvme_rdma_ctrl *ctrl = q->ctrl;
-	bool first;
-
-	if (nvme_rdma_error_recovery(ctrl, why))
-		return;
-	/*
-	 * Mark the queue before looking at the state again (a value-returning
-	 * atomic is a full barrier); nvme_rdma_setup_ctrl() makes the controller
-	 * LIVE before it looks for marks. So a queue that breaks while the
-	 * setup finishes is seen by one of us, and a LIVE controller is never
-	 * left with a queue the timeout handler stopped.
-	 */
-	first = !test_and_set_bit(NVME_RDMA_Q_BROKEN, &q->flags);
-	switch (READ_ONCE(ctrl->ctrl.state)) {
-	case NVME_CTRL_CONNECTING:
-		break;
-	case NVME_CTRL_LIVE:
-		nvme_rdma_error_recovery(ctrl, why);
-		return;
-	default:
-		return;
-	}
-	/* Every receive still posted flushes with an error: say it once. */
-	if (first)
-		dev_warn(ctrl->ctrl.device,
-			 "queue %u: %s while connecting, failing its commands\n",
-			 q->qid, why);
-	/* Not started: no command of it to fail, maybe no tag set to walk. */
-	if (!test_bit_acquire(NVME_RDMA_Q_TAGGED, &q->flags))
-		return;
-	blk_mq_tagset_busy_iter(nvme_rdma_admin_queue(q) ? &ctrl->admin_set :
-				&ctrl->io_set, nvme_rdma_abort_queue_rq, q);
-}
-
-/*
  * Stop the controller after a failed (re)connect, or schedule the next
  * attempt. A connect that the controller refused with Do Not Retry will
  * be refused again: give up at once rather than wait out ctrl_loss_tmo.
  */
-void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error)
+static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
 	int max = nctrl->opts->max_reconnects;
