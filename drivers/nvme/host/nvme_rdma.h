@@ -56,10 +56,23 @@ struct nvme_rdma_request {
 	/* The capsule, then in-capsule data. */
 	struct ib_sge		sge[1 + NVME_RDMA_MAX_INLINE_SGES];
 
-	/* orig_nents: entries mapped (0: none), nents: DMA segments. */
+	/*
+	 * sgt: from sg_alloc_table_chained() over sgl[] (orig_nents: its
+	 * entries, 0 when there is none), nents: DMA segments; nr_mapped:
+	 * the entries blk_rq_map_sg() filled and ib_dma_map_sg() mapped.
+	 */
 	struct sg_table		sgt;
-	struct scatterlist	sgl[];		/* NVME_RDMA_MAX_PAGES entries */
+	u32			nr_mapped;
+	struct scatterlist	sgl[];		/* NVME_RDMA_INLINE_SG_CNT */
 };
+
+/*
+ * Scatterlist entries every request carries: a command of up to 128
+ * segments (512 KiB in pages) maps with no allocation; a bigger one
+ * chains entries from the kernel's scatterlist pools. 128 entries keep
+ * the request at about 4 KiB.
+ */
+#define NVME_RDMA_INLINE_SG_CNT		128
 
 struct nvme_rdma_ctrl {
 	struct nvme_ctrl	ctrl;

@@ -48,8 +48,11 @@ static void nvme_rdma_unmap_data(struct nvme_rdma_request *req, struct request *
 {
 	if (!req->sgt.orig_nents)
 		return;
-	ib_dma_unmap_sg(req->queue->ibdev, req->sgt.sgl, req->sgt.orig_nents,
-			rq_dma_dir(rq));
+	if (req->nr_mapped)
+		ib_dma_unmap_sg(req->queue->ibdev, req->sgt.sgl,
+				req->nr_mapped, rq_dma_dir(rq));
+	req->nr_mapped = 0;
+	sg_free_table_chained(&req->sgt, NVME_RDMA_INLINE_SG_CNT);
 	req->sgt.orig_nents = 0;
 }
 
@@ -311,12 +314,19 @@ static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_reques
 	}
 
 	req->sgt.sgl = req->sgl;
-	sg_init_table(req->sgl, blk_rq_nr_phys_segments(rq));
-	req->sgt.orig_nents = blk_rq_map_sg(rq->q, rq, req->sgl);
-	nents = ib_dma_map_sg(q->ibdev, req->sgl, req->sgt.orig_nents,
+	ret = sg_alloc_table_chained(&req->sgt, blk_rq_nr_phys_segments(rq),
+				     req->sgl, NVME_RDMA_INLINE_SG_CNT);
+	if (unlikely(ret)) {
+		/* The pools ran dry: blk-mq retries the request later. */
+		req->sgt.orig_nents = 0;
+		return -ENOMEM;
+	}
+	req->nr_mapped = blk_rq_map_sg(rq->q, rq, req->sgt.sgl);
+	nents = ib_dma_map_sg(q->ibdev, req->sgt.sgl, req->nr_mapped,
 			      rq_dma_dir(rq));
 	if (unlikely(nents <= 0)) {
-		req->sgt.orig_nents = 0;
+		req->nr_mapped = 0;
+		nvme_rdma_unmap_data(req, rq);
 		return -EIO;
 	}
 	req->sgt.nents = nents;
@@ -412,6 +422,7 @@ static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
 	req->mr = NULL;
 	req->flags = 0;
 	req->sgt.orig_nents = 0;
+	req->nr_mapped = 0;
 	atomic_set(&req->pending, 2);
 	req->start_ns = ktime_get_ns();
 	nvme_start_request(rq);

@@ -40,12 +40,12 @@
 #define NVME_RDMA_MAX_QUEUE_DEPTH	256
 
 /*
- * Largest transfer in 4 KiB pages. The block layer splits anything bigger.
- * One page more is registered than transferred, for a buffer that does
- * not start on a page boundary. 128 pages = 512 KiB per command keeps the
- * preallocated scatterlist of every request at 4 KiB.
+ * Largest transfer in 4 KiB pages: 256 pages = 1 MiB per command, what
+ * an MDTS of 8 allows; the block layer splits anything bigger. One page
+ * more is registered than transferred, for a buffer that does not start
+ * on a page boundary.
  */
-#define NVME_RDMA_MAX_PAGES		128
+#define NVME_RDMA_MAX_PAGES		256
 
 /* Scatter entries we put after the capsule in one SEND for in-capsule data. */
 #define NVME_RDMA_MAX_INLINE_SGES	4

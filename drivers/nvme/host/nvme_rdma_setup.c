@@ -20,7 +20,8 @@
 
 static unsigned int nvme_rdma_req_size(struct nvme_rdma_ctrl *ctrl)
 {
-	return struct_size((struct nvme_rdma_request *)NULL, sgl, ctrl->max_pages);
+	return struct_size((struct nvme_rdma_request *)NULL, sgl,
+			   min_t(u32, ctrl->max_pages, NVME_RDMA_INLINE_SG_CNT));
 }
 
 /* The connection of an active queue is gone (rdma_cm said so). */
