@@ -97,11 +97,18 @@ struct nvme_rdma_rsp_slot {
 struct nvme_rdma_ctrl;
 struct nvme_rdma_queue;
 
-/* How a queue reports to the layer above; both run in softirq context. */
+/* How a queue reports to the layer above. */
 struct nvme_rdma_queue_ops {
-	/* A response buffer was filled (or flushed): ib_cqe.done of receives. */
+	/*
+	 * A response buffer was filled (or flushed): ib_cqe.done of
+	 * receives. Softirq context, or the poller's on a polled queue and
+	 * the draining thread's while the queue stops.
+	 */
 	void (*recv_done)(struct ib_cq *cq, struct ib_wc *wc);
-	/* rdma_cm says the connection of an active queue is gone. */
+	/*
+	 * rdma_cm says the connection of an active queue is gone: process
+	 * context, under rdma_cm's handler mutex of the queue's cm_id.
+	 */
 	void (*lost)(struct nvme_rdma_queue *q, const char *why);
 };
 
