@@ -32,6 +32,9 @@
 enum {
 	NVME_RDMA_R_RESPONDED,	/* a response arrived for this submission */
 	NVME_RDMA_R_ABORTED,		/* expired early: its queue broke (connecting) */
+	NVME_RDMA_R_POSTED,		/* ib_post_send() of REG_MR + SEND returned */
+	NVME_RDMA_R_INV_WANTED,	/* the response left the MR for us to invalidate */
+	NVME_RDMA_R_INV_CLAIMED,	/* whoever set this posts the LOCAL_INV */
 };
 
 /* Submission state of one request, in its blk-mq payload. */
@@ -42,7 +45,10 @@ struct nvme_rdma_request {
 	struct nvme_rdma_queue	*queue;
 
 	unsigned long		flags;
-	/* SEND completion + response (or its LOCAL_INV) still to come. */
+	/*
+	 * SEND completion + response (or its LOCAL_INV) still to come, and
+	 * the submitter until it has looked at the flags after posting.
+	 */
 	atomic_t		pending;
 	__le16			status;
 	union nvme_result	result;

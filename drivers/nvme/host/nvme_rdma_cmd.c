@@ -5,9 +5,18 @@
  * A request completes when three things have happened, in any order:
  * the SEND of its capsule completed (the capsule slot and any in-capsule
  * data are free again), its response arrived, and its MR (if any) was
- * invalidated. req->pending counts what is still missing: 2 at submission
- * (SEND, response); a response that leaves the MR valid hands its count
- * over to the LOCAL_INV it posts.
+ * invalidated. req->pending counts what is still missing: 3 at submission
+ * (the submitter, SEND, response); a response that leaves the MR valid
+ * hands its count over to the LOCAL_INV it posts.
+ *
+ * A request is started only once its data is mapped, so a response before
+ * that names no started command. One that arrives while ib_post_send() is
+ * still running (a hostile target guessing the next command_id) must not
+ * post its LOCAL_INV there: the invalidation could overtake the REG_MR in
+ * the send queue and leave the MR valid after completion. The response
+ * and the submitter meet on R_INV_WANTED / R_POSTED, and only the one
+ * that sees both posts it; the submitter's count keeps the request alive
+ * until it has looked.
  *
  * Responses are untrusted input. One that names no outstanding command of
  * this queue, arrives twice for one submission, invalidates the wrong key
@@ -119,6 +128,19 @@ static struct blk_mq_tags *nvme_rdma_queue_tags(struct nvme_rdma_queue *q)
 }
 
 /*
+ * Post the LOCAL_INV a response asked for, from whichever of the response
+ * and the submitter gets here second (see the top of this file).
+ */
+static void nvme_rdma_post_inv_once(struct nvme_rdma_queue *q,
+				    struct nvme_rdma_request *req)
+{
+	if (test_and_set_bit(NVME_RDMA_R_INV_CLAIMED, &req->flags))
+		return;
+	if (unlikely(nvme_rdma_mr_post_inv(q, req->mr, &req->inv_cqe)))
+		nvme_rdma_queue_error(q, "local invalidate post");
+}
+
+/*
  * The MR of a command whose response arrived: checked when the controller
  * invalidated it, invalidated by us otherwise. True when the response may
  * complete the request now.
@@ -148,8 +170,11 @@ static bool nvme_rdma_rsp_settle_mr(struct nvme_rdma_queue *q,
 	if (!mr)
 		return true;
 	/* The LOCAL_INV completion completes in our stead. */
-	if (unlikely(nvme_rdma_mr_post_inv(q, mr, &req->inv_cqe)))
-		nvme_rdma_queue_error(q, "local invalidate post");
+	set_bit(NVME_RDMA_R_INV_WANTED, &req->flags);
+	/* Pairs with the submitter's: one of us sees both bits. */
+	smp_mb__after_atomic();
+	if (test_bit(NVME_RDMA_R_POSTED, &req->flags))
+		nvme_rdma_post_inv_once(q, req);
 	return false;
 }
 
@@ -367,7 +392,6 @@ static int nvme_rdma_post_cmd(struct nvme_rdma_queue *q,
 			      struct nvme_rdma_request *req,
 			      struct request *rq, int nr_sge)
 {
-	/* Once posted, the request may complete and be reused at once. */
 	u16 cid = req->cmd.common.command_id;
 	u8 opcode = req->cmd.common.opcode;
 	u8 kind = req->mr ? NVME_RDMA_DATA_KEYED :
@@ -393,6 +417,14 @@ static int nvme_rdma_post_cmd(struct nvme_rdma_queue *q,
 	nvme_rdma_stat_inc(q, NVME_RDMA_STAT_CMDS);
 	trace_nvme_rdma_cmd_post(q->instance, q->qid, cid, opcode, kind,
 				 bytes);
+
+	/* Any LOCAL_INV from now on is queued behind the REG_MR. */
+	set_bit(NVME_RDMA_R_POSTED, &req->flags);
+	/* Pairs with nvme_rdma_rsp_settle_mr(): one of us sees both bits. */
+	smp_mb__after_atomic();
+	if (unlikely(test_bit(NVME_RDMA_R_INV_WANTED, &req->flags)))
+		nvme_rdma_post_inv_once(q, req);
+	nvme_rdma_req_put(req);
 	return 0;
 }
 
@@ -423,13 +455,13 @@ static blk_status_t nvme_rdma_queue_rq(struct blk_mq_hw_ctx *hctx,
 	req->flags = 0;
 	req->sgt.orig_nents = 0;
 	req->nr_mapped = 0;
-	atomic_set(&req->pending, 2);
-	req->start_ns = ktime_get_ns();
-	nvme_start_request(rq);
+	atomic_set(&req->pending, 3);
 
 	ret = nvme_rdma_map_data(q, req, rq, &nr_sge);
 	if (unlikely(ret))
 		goto out_err;
+	req->start_ns = ktime_get_ns();
+	nvme_start_request(rq);
 	ret = nvme_rdma_post_cmd(q, req, rq, nr_sge);
 	if (unlikely(ret)) {
 		nvme_rdma_unmap_data(req, rq);
