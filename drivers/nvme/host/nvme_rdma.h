@@ -104,6 +104,8 @@ struct nvme_rdma_ctrl {
 
 	struct work_struct	err_work;
 	struct delayed_work	reconnect_work;
+	/* When the association was lost (jiffies): ctrl_loss_tmo counts from it. */
+	unsigned long		lost_at;
 
 	atomic_long_t		recoveries;
 	struct dentry		*debugfs;

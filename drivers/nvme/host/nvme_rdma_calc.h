@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Arithmetic of the transports that depends on nothing but its arguments:
- * queue depth negotiation and statistics buckets.  Kept here, apart from
+ * queue depth negotiation, the reconnect schedule and statistics buckets.  Kept here, apart from
  * the drivers' state, so that the KUnit tests in tests/kunit/ exercise the
  * very code the modules run.
  */
@@ -62,6 +62,58 @@ static inline u32 nvme_rdma_depth_keep(u32 allowed, u32 in_use)
 	if (!in_use)
 		return allowed;
 	return allowed < in_use ? 0 : in_use;
+}
+
+/**
+ * nvme_rdma_backoff_delay() - wait before a reconnect attempt
+ * @base: reconnect_delay, in seconds
+ * @attempt: the attempt about to be scheduled, 1 for the first
+ * @cap: at most this many times @base; 1 gives a fixed delay
+ *
+ * Doubles from @base with every failed attempt, up to @cap * @base, so
+ * that hosts which lost one target do not keep hammering it while it
+ * restarts.
+ *
+ * Return: the delay in seconds.
+ */
+static inline u32 nvme_rdma_backoff_delay(u32 base, u32 attempt, u32 cap)
+{
+	u64 d = base, max = (u64)base * (cap ?: 1);
+	u32 n = attempt > 1 ? attempt - 1 : 0;
+
+	while (n-- && d < max)
+		d <<= 1;
+	return min(d, max);
+}
+
+/**
+ * nvme_rdma_backoff_attempts() - reconnect attempts that fit a deadline
+ * @base: reconnect_delay, in seconds
+ * @cap: as for nvme_rdma_backoff_delay()
+ * @total: seconds from the loss until the controller goes
+ *         (ctrl_loss_tmo, rounded up to whole reconnect_delays)
+ *
+ * Return: the number of attempts whose scheduled start, the sum of the
+ * delays before it, is at most @total (each attempt's own duration not
+ * counted, so the real number may be lower).
+ */
+static inline u32 nvme_rdma_backoff_attempts(u32 base, u32 cap, u64 total)
+{
+	u64 max = (u64)base * (cap ?: 1), at = 0, d = base, n = 0;
+
+	if (!base)
+		return 0;
+	/* Doubling: at most 32 steps before the cap... */
+	while (d < max) {
+		if (at + d > total)
+			return n;
+		at += d;
+		n++;
+		d <<= 1;
+	}
+	/* ...then a fixed delay. */
+	n += (total - at) / max;
+	return min_t(u64, n, U32_MAX);
 }
 
 #endif /* _NVME_RDMA_CALC_H */

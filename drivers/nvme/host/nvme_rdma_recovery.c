@@ -6,11 +6,49 @@
  * nvme_rdma_error_recovery() (nvme_rdma_error.c) queues err_work once per
  * failure: it tears the queues down and leaves the controller CONNECTING.
  * nvme-core then fails requests fast once fast_io_fail_tmo expires, and
- * we try to reconnect every reconnect_delay seconds until ctrl_loss_tmo.
+ * we try to reconnect after reconnect_delay seconds, doubling the delay
+ * after every failed attempt up to reconnect_backoff_max times it, until
+ * ctrl_loss_tmo has passed since the association was lost.
  */
 #include "nvme_rdma.h"
+#include "nvme_rdma_calc.h"
 
+#include <linux/moduleparam.h>
 #include <linux/random.h>
+
+#define NVME_RDMA_BACKOFF_MAX_LIMIT	64
+
+static int nvme_rdma_set_backoff_max(const char *val,
+				     const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 1,
+					NVME_RDMA_BACKOFF_MAX_LIMIT);
+
+	/* Written through sysfs, val usually ends in a newline. */
+	if (ret)
+		pr_err("reconnect_backoff_max %.*s refused: 1 to %u (%d)\n",
+		       (int)strcspn(val, "\n"), val,
+		       NVME_RDMA_BACKOFF_MAX_LIMIT, ret);
+	return ret;
+}
+
+static const struct kernel_param_ops nvme_rdma_backoff_max_ops = {
+	.set	= nvme_rdma_set_backoff_max,
+	.get	= param_get_uint,
+};
+
+static unsigned int nvme_rdma_backoff_max = 4;
+module_param_cb(reconnect_backoff_max, &nvme_rdma_backoff_max_ops,
+		&nvme_rdma_backoff_max, 0644);
+MODULE_PARM_DESC(reconnect_backoff_max,
+		 "the reconnect delay doubles after each failed attempt up to this many times reconnect_delay, 1-64 (default 4; 1: a fixed delay)");
+
+/* The association is gone: ctrl_loss_tmo starts now. */
+static void nvme_rdma_mark_lost(struct nvme_rdma_ctrl *ctrl)
+{
+	ctrl->lost_at = jiffies;
+	ctrl->ctrl.nr_reconnects = 0;
+}
 
 /*
  * Stop the controller after a failed (re)connect, or schedule the next
@@ -20,8 +58,11 @@
 static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error)
 {
 	struct nvme_ctrl *nctrl = &ctrl->ctrl;
-	int max = nctrl->opts->max_reconnects;
-	unsigned long delay;
+	struct nvmf_ctrl_options *opts = nctrl->opts;
+	u32 base = opts->reconnect_delay, cap = READ_ONCE(nvme_rdma_backoff_max);
+	u32 attempt = nctrl->nr_reconnects + 1;
+	u64 total = (u64)opts->max_reconnects * base;
+	unsigned long delay, elapsed_ms;
 
 	/* Resetting or deleting got here first and owns the controller. */
 	if (nctrl->state != NVME_CTRL_CONNECTING)
@@ -34,28 +75,31 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 		nvme_delete_ctrl(nctrl);
 		return;
 	}
-	if (!nvmf_should_reconnect(nctrl)) {
+	/*
+	 * Jitter of up to a quarter of the delay keeps the hosts that lost
+	 * one target at the same moment from coming back in one instant.
+	 */
+	delay = nvme_rdma_backoff_delay(base, attempt, cap) * HZ;
+	delay += get_random_u32_below(delay / 4 + 1);
+	if (opts->max_reconnects < 0) {
 		dev_info(nctrl->device,
-			 "no reconnect after %d attempts (ctrl_loss_tmo), removing controller\n",
-			 nctrl->nr_reconnects);
+			 "reconnect attempt %u/unlimited in %u ms\n",
+			 attempt, jiffies_to_msecs(delay));
+		queue_delayed_work(nvme_wq, &ctrl->reconnect_work, delay);
+		return;
+	}
+	/* ctrl_loss_tmo is time since the loss, whatever the delays. */
+	elapsed_ms = jiffies_to_msecs(jiffies - ctrl->lost_at);
+	if (elapsed_ms + jiffies_to_msecs(delay) > total * MSEC_PER_SEC) {
+		dev_info(nctrl->device,
+			 "no reconnect after %d attempts in %lu ms (ctrl_loss_tmo %llu s), removing controller\n",
+			 nctrl->nr_reconnects, elapsed_ms, total);
 		nvme_delete_ctrl(nctrl);
 		return;
 	}
-
-	/*
-	 * A little jitter keeps the hosts that lost one target at the same
-	 * moment from all coming back to it in the same instant.
-	 */
-	delay = nctrl->opts->reconnect_delay * HZ +
-		get_random_u32_below(HZ / 4 + 1);
-	if (max < 0)
-		dev_info(nctrl->device,
-			 "reconnect attempt %d/unlimited in %u ms\n",
-			 nctrl->nr_reconnects + 1, jiffies_to_msecs(delay));
-	else
-		dev_info(nctrl->device, "reconnect attempt %d/%d in %u ms\n",
-			 nctrl->nr_reconnects + 1, max,
-			 jiffies_to_msecs(delay));
+	dev_info(nctrl->device, "reconnect attempt %u/%u in %u ms\n", attempt,
+		 nvme_rdma_backoff_attempts(base, cap, total),
+		 jiffies_to_msecs(delay));
 	queue_delayed_work(nvme_wq, &ctrl->reconnect_work, delay);
 }
 
@@ -106,6 +150,7 @@ void nvme_rdma_err_work(struct work_struct *work)
 			     nctrl->state != NVME_CTRL_DELETING_NOIO);
 		return;
 	}
+	nvme_rdma_mark_lost(ctrl);
 	nvme_rdma_reconnect_or_remove(ctrl, 0);
 }
 
@@ -131,6 +176,7 @@ void nvme_rdma_reset_work(struct work_struct *work)
 			     nctrl->state != NVME_CTRL_DELETING_NOIO);
 		return;
 	}
+	nvme_rdma_mark_lost(ctrl);
 	ret = nvme_rdma_setup_ctrl(ctrl, false);
 	if (ret) {
 		dev_warn(nctrl->device, "setup after reset failed: %d\n", ret);
