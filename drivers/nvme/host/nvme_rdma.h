@@ -106,6 +106,8 @@ struct nvme_rdma_ctrl {
 	struct delayed_work	reconnect_work;
 	/* When the association was lost (jiffies): ctrl_loss_tmo counts from it. */
 	unsigned long		lost_at;
+	/* Set by a failed setup that no retry can mend: remove, do not retry. */
+	bool			hopeless;
 
 	atomic_long_t		recoveries;
 	struct dentry		*debugfs;

@@ -52,8 +52,9 @@ static void nvme_rdma_mark_lost(struct nvme_rdma_ctrl *ctrl)
 
 /*
  * Stop the controller after a failed (re)connect, or schedule the next
- * attempt. A connect that the controller refused with Do Not Retry will
- * be refused again: give up at once rather than wait out ctrl_loss_tmo.
+ * attempt. A connect that the controller refused with Do Not Retry, or a
+ * setup that found the controller can no longer serve the tag sets, will
+ * fail again: give up at once rather than wait out ctrl_loss_tmo.
  */
 static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error)
 {
@@ -68,6 +69,10 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 	if (nctrl->state != NVME_CTRL_CONNECTING)
 		return;
 
+	if (ctrl->hopeless) {
+		nvme_delete_ctrl(nctrl);
+		return;
+	}
 	if (error > 0 && (error & NVME_STATUS_DNR)) {
 		dev_info(nctrl->device,
 			 "controller refused the connect with status %#x (do not retry), removing it\n",

@@ -380,15 +380,17 @@ static int nvme_rdma_negotiate_depth(struct nvme_rdma_ctrl *ctrl, bool new)
 			 capped, nctrl->maxcmd, nctrl->maxcmd);
 	keep = nvme_rdma_depth_keep(depth, in_use);
 	if (!keep) {
-		dev_err(nctrl->device,
-			"controller now allows queue depth %u, less than the %u in use\n",
-			depth, in_use);
 		/*
-		 * nvme-core capped sqsize at this MQES; undo it, or every
-		 * later attempt stays capped even once the controller
-		 * allows the depth again.
+		 * The tag set cannot shrink, and the controller would refuse
+		 * the commands beyond its depth: every further attempt ends
+		 * here too, until someone changes the target. Say so once
+		 * and let the controller go rather than retry until
+		 * ctrl_loss_tmo.
 		 */
-		nctrl->sqsize = in_use - 1;
+		dev_err(nctrl->device,
+			"controller now allows queue depth %u, less than the %u in use: removing it (connect again, with --queue-size=%u or less)\n",
+			depth, in_use, depth);
+		ctrl->hopeless = true;
 		return -EINVAL;
 	}
 	nctrl->sqsize = keep - 1;
