@@ -369,7 +369,9 @@ static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_reques
 		d->addr = cpu_to_le64(q->ctrl->ctrl.icdoff);
 		d->length = cpu_to_le32(len);
 		d->type = (NVME_SGL_FMT_DATA_DESC << 4) | NVME_SGL_FMT_OFFSET;
-		nvme_rdma_stat_inc(q, NVME_RDMA_STAT_INLINE);
+		/* I/O writes only: a queue's Connect data is in-capsule too. */
+		if (!nvme_is_fabrics(c))
+			nvme_rdma_stat_inc(q, NVME_RDMA_STAT_INLINE);
 		return 0;
 	}
 

@@ -74,7 +74,7 @@ enum {
 /* Per-queue counters, shown in debugfs (nvme_rdma_stats.c). */
 enum {
 	NVME_RDMA_STAT_CMDS,		/* capsules posted */
-	NVME_RDMA_STAT_INLINE,	/* writes with in-capsule data */
+	NVME_RDMA_STAT_INLINE,	/* I/O writes with in-capsule data */
 	NVME_RDMA_STAT_KEYED,		/* commands with a registered MR */
 	NVME_RDMA_STAT_REMOTE_INV,	/* MRs the controller invalidated */
 	NVME_RDMA_STAT_LOCAL_INV,	/* MRs we had to invalidate */

@@ -249,6 +249,8 @@ struct nvmet_rdma_queue {
 	 * submission queue; more than depth is a flow control violation.
 	 */
 	atomic_t		inflight;
+	/* Most commands outstanding at once, for debugfs. */
+	int			inflight_max;
 	/* The failure that closed a live queue, for the release work to name. */
 	const char		*err_what;
 	enum ib_wc_status	err_status;

@@ -582,6 +582,9 @@ static bool nvmet_rdma_recv_ok(struct nvmet_rdma_queue *queue,
 		}
 		goto out_close;
 	}
+	/* A queue's receives complete on one CQ, one at a time. */
+	if (inflight > queue->inflight_max)
+		WRITE_ONCE(queue->inflight_max, inflight);
 	return true;
 
 out_close:

@@ -85,8 +85,8 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 	seq_printf(m, "srq %s\nsrq_receives %lld\nsrq_backlog %lld\n",
 		   queue->srq ? "yes" : "no", atomic64_read(&st->srq_recvs),
 		   atomic64_read(&st->srq_backlog));
-	seq_printf(m, "inflight %d\nxfer_errors %lld\nsq_overflows %lld\n",
-		   atomic_read(&queue->inflight),
+	seq_printf(m, "inflight %d\ninflight_max %d\nxfer_errors %lld\nsq_overflows %lld\n",
+		   atomic_read(&queue->inflight), READ_ONCE(queue->inflight_max),
 		   atomic64_read(&st->xfer_errors),
 		   atomic64_read(&st->sq_overflows));
 	for (i = 0; i <= IB_WC_GENERAL_ERR; i++) {
