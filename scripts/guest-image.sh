@@ -18,14 +18,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: guest-image.sh OUTDIR}
 mkdir -p "$out"
 
-bins=(bash nvme fio ip rdma kmod jq ibv_devices ibv_devinfo
+bins=(bash nvme fio ip tc rdma kmod jq ibv_devices ibv_devinfo
       ib_send_lat ib_read_lat ib_write_lat ib_send_bw ib_read_bw ib_write_bw)
 # Top-level modules; their dependencies are resolved with modprobe below.
 mods=(virtio_pci virtio_net virtio_blk 9p 9pnet_virtio configfs dummy
       crc32_generic crc32c_generic crc32c-intel crc32-pclmul
       rdma_rxe ib_uverbs rdma_ucm rdma_cm ib_cm iw_cm
       nvme nvme-core nvme-fabrics nvme-rdma nvme-tcp
-      nvmet nvmet-rdma nvmet-tcp null_blk loop)
+      nvmet nvmet-rdma nvmet-tcp null_blk loop
+      sch_prio sch_ingress cls_u32 act_gact)
 
 pkgver() { dpkg-query -W -f='${Package}=${Version} ' "$@" 2>/dev/null || true; }
 moddir=$MODROOT/lib/modules/$KVER
