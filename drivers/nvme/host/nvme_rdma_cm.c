@@ -163,10 +163,10 @@ int nvme_rdma_cm_connect(struct nvme_rdma_queue *q)
 		/* The controller reads write data from us: be its responder. */
 		.responder_resources	= q->ibdev->attrs.max_qp_rd_atom,
 		/*
-		 * A receive is reposted only after its response was handled,
-		 * and handling it may free the tag for a new command: with
-		 * every tag in use a response can briefly find no receive.
-		 * Retry RNR for ever rather than fail the connection.
+		 * A receive is reposted before its response is handled, so
+		 * a well-behaved controller never meets an RNR NAK from us;
+		 * should one, it retries for ever rather than fail the
+		 * connection.
 		 */
 		.retry_count		= 7,
 		.rnr_retry_count	= 7,
@@ -174,6 +174,16 @@ int nvme_rdma_cm_connect(struct nvme_rdma_queue *q)
 	int ret;
 
 	nvmeof_rdma_cm_req_build(&priv, &p);
+	/*
+	 * And then after a fraction of a millisecond: a timer of 0 means
+	 * 655 ms per retry (IB and RoCE only).
+	 */
+	ret = rdma_set_min_rnr_timer(q->cm_id, IB_RNR_TIMER_000_32);
+	if (ret) {
+		dev_err(q->dev, "queue %u: rdma_set_min_rnr_timer: %d\n",
+			q->qid, ret);
+		return ret;
+	}
 	reinit_completion(&q->cm_done);
 	ret = rdma_connect(q->cm_id, &param);
 	if (ret) {

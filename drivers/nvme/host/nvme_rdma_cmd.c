@@ -253,13 +253,14 @@ void nvme_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct nvme_rdma_rsp_slot *slot = container_of(wc->wr_cqe,
 						 struct nvme_rdma_rsp_slot, cqe);
 	struct nvme_rdma_queue *q = cq->cq_context;
-	struct nvme_completion *cqe = &q->rsp_buf[slot - q->rsp_slots];
+	struct nvme_completion *buf = &q->rsp_buf[slot - q->rsp_slots];
+	struct nvme_completion cqe;
 
 	if (unlikely(!test_bit(NVME_RDMA_Q_ACTIVE, &q->flags)))
 		return;
 	if (nvme_rdma_wc_failed(q, wc, "response receive"))
 		return;
-	if (unlikely(wc->byte_len < sizeof(*cqe))) {
+	if (unlikely(wc->byte_len < sizeof(cqe))) {
 		dev_err(q->ctrl->ctrl.device,
 			"queue %u: response of %u bytes\n", q->qid,
 			wc->byte_len);
@@ -268,18 +269,27 @@ void nvme_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 
-	ib_dma_sync_single_for_cpu(q->ibdev, slot->sge.addr, sizeof(*cqe),
+	/*
+	 * Take the response out and give the buffer back before handling
+	 * it: handling may complete the request and free its tag for a new
+	 * command, whose response must find a receive posted, not an RNR
+	 * NAK and the controller's retry timer.
+	 */
+	ib_dma_sync_single_for_cpu(q->ibdev, slot->sge.addr, sizeof(cqe),
 				   DMA_FROM_DEVICE);
-	if (nvme_rdma_admin_queue(q) && nvme_is_aen_req(0, cqe->command_id))
-		nvme_rdma_aen_done(q, cqe);
-	else
-		nvme_rdma_handle_rsp(q, cqe, wc);
-	ib_dma_sync_single_for_device(q->ibdev, slot->sge.addr, sizeof(*cqe),
+	cqe = *buf;
+	ib_dma_sync_single_for_device(q->ibdev, slot->sge.addr, sizeof(cqe),
 				      DMA_FROM_DEVICE);
-
 	/* Without a buffer the controller's next response would be lost. */
-	if (unlikely(nvme_rdma_queue_post_recv(q, slot)))
+	if (unlikely(nvme_rdma_queue_post_recv(q, slot))) {
 		nvme_rdma_queue_error(q, "receive repost");
+		return;
+	}
+
+	if (nvme_rdma_admin_queue(q) && nvme_is_aen_req(0, cqe.command_id))
+		nvme_rdma_aen_done(q, &cqe);
+	else
+		nvme_rdma_handle_rsp(q, &cqe, wc);
 }
 
 void nvme_rdma_submit_async_event(struct nvme_ctrl *nctrl)
