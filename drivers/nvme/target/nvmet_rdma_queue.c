@@ -451,16 +451,23 @@ void nvmet_rdma_dev_drain(struct ib_device *ibdev)
 static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 {
 	struct nvmet_rdma_queue *queue = context;
+	unsigned long flags;
 
 	switch (event->event) {
 	case IB_EVENT_COMM_EST:
 		/*
 		 * Data came before the RTU: let the CM consider us connected.
-		 * Only a connecting queue can see this, and the release work,
-		 * which destroys the id, runs only after the queue left it.
+		 * The release work, which destroys the id before the QP,
+		 * runs only once a close moved the queue out of CONNECTING
+		 * under queue->lock: checking the state under that lock too
+		 * keeps the close (and so the id's destruction) from slipping
+		 * in between the check and the call. rdma_notify() only
+		 * takes spinlocks.
 		 */
-		if (READ_ONCE(queue->state) == NVMET_RDMA_Q_CONNECTING)
+		spin_lock_irqsave(&queue->lock, flags);
+		if (queue->state == NVMET_RDMA_Q_CONNECTING)
 			rdma_notify(queue->cm_id, event->event);
+		spin_unlock_irqrestore(&queue->lock, flags);
 		break;
 	case IB_EVENT_QP_LAST_WQE_REACHED:
 		break;
