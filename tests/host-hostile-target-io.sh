@@ -8,6 +8,14 @@
 # with no I/O error; the error status must reach fio as EIO with the
 # controller staying live and no recovery.  After every case a fresh
 # fio verify pass must succeed; dmesg stays clean (gate).
+#
+# bogus-cid sets every tag bit (tag 0xfff), beyond the depth of any
+# queue: nvme_find_rq() gets NULL from blk_mq_tag_to_rq(), which checks
+# the tag against the tag set's size, so the host never indexes with it;
+# the response must be counted in bad_responses.  (On the admin queue,
+# tags from 31 up are the AEN's by nvme-core's definition and are never
+# looked up; host-hostile-target-early-response covers an AEN before the
+# controller is live.)
 # topology: one
 # transport: rdma
 # impl: ours/ours
@@ -73,6 +81,10 @@ for m in ${HOSTILE_IO_CASES:-bogus-cid duplicate short-response drop error-statu
 	on host "grep -qE '${expect[$m]}' /tmp/dmesg.case" ||
 		fail "$m: the host did not log /${expect[$m]}/"
 	check host "wait_for 60 ctrl_state $nqn live"
+	if [ "$m" = bogus-cid ]; then
+		on host 'awk '"'"'{ for (i = 3; i < NF; i += 2) if ($i == "bad_responses") n += $(i + 1) } END { print "bad_responses", n + 0; exit !(n > 0) }'"'"' /sys/kernel/debug/nvme_rdma/$(host_ctrls '"$nqn"')/stats' ||
+			fail "$m: no bad response counted"
+	fi
 	rc=$(on host 'cat /tmp/fio.rc')
 	if [ "$m" = error-status ]; then
 		# DNR: nvme-core does not retry and the error is fio's.
