@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Every pairing of our and the in-tree host and target, over one VM and
-# two, and nvme-tcp as the baseline: discovery lists the subsystem with
+# Every pairing of our and the in-tree host and target across the two-VM
+# link, and nvme-tcp as the baseline: discovery lists the subsystem with
 # its transport and address; a connect creates a live controller of that
 # transport and address (sysfs, list-subsys, the "new ctrl" message) whose
 # 1 GiB namespace answers a read; with our target its queues appear in
 # debugfs; disconnect removes the controller within 30 s, and our target's
 # object counters return to zero once the port is gone.
-# topology: one two
+# topology: two
 # transport: rdma tcp
 # impl: intree/intree ours/intree intree/ours ours/ours
 # timeout: 600

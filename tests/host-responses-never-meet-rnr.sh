@@ -20,7 +20,7 @@ boot_connected "$nqn" --nr-io-queues=1 --queue-size=128
 assert_module host ours nvme_rdma
 counter='counter() { rdma statistic show | awk -v k=$1 '"'"'{ for (i = 1; i < NF; i++) if ($i == k) n += $(i + 1) } END { print n + 0 }'"'"'; }'
 check host "$counter"'; rdma statistic show | head -n 3; counter send_rnr_err > /tmp/rnr0; counter rcvd_pkts > /tmp/pkts0'
-check host 'FIO_SIZE=64M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=128 --iodepth_batch_complete_min=1 --time_based --runtime=20 --verify_backlog=256 --output-format=json > /tmp/fio.json 2> /tmp/fio.err || { cat /tmp/fio.err; exit 1; }
+check host 'FIO_SIZE=64M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=128 --iodepth_batch_complete_min=1 --time_based --runtime=12 --verify_backlog=256 --output-format=json > /tmp/fio.json 2> /tmp/fio.err || { cat /tmp/fio.err; exit 1; }
 jq -e ".jobs[0].error == 0" /tmp/fio.json > /dev/null'
 check host "$counter"'
 rnr=$(($(counter send_rnr_err) - $(cat /tmp/rnr0)))
