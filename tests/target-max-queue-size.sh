@@ -8,8 +8,8 @@
 # accepted: max_queue_size=1024 and --queue-size=1024 give a depth of 256
 # (our host's maximum, said in a message) in the host's sqsize and in
 # every I/O queue of the target, and a null_blk that completes after
-# 2 ms lets fio at iodepth 256 keep more than 128 commands outstanding
-# on a queue (the target's inflight_max).
+# 2 ms lets four fio jobs at iodepth 64 keep more than 128 commands
+# outstanding on the one I/O queue (the target's inflight_max).
 # topology: one
 # transport: rdma
 # impl: intree/ours ours/ours
@@ -47,7 +47,8 @@ dmesg_since | grep -q "queue depth 1024 > this host.s maximum 256, using 256"'
 check target 'grep -l "^qid [1-9]" /sys/kernel/debug/nvmet_rdma/queues/* | xargs grep -h "^depth" | sort -u > /xfer/depths'
 on target 'cat /xfer/depths'
 check target '[ "$(cat /xfer/depths)" = "depth 256" ]'
-check host 'FIO_SIZE=16M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=4k --iodepth=256 --iodepth_batch_submit=64 > /tmp/fio.out 2>&1 || { tail -n 20 /tmp/fio.out; exit 1; }'
+check host 'grep -H . /sys/block/nvme*/queue/nr_requests /sys/block/nvme*/queue/scheduler
+FIO_SIZE=16M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=4k --iodepth=64 --numjobs=4 --offset_increment=16M > /tmp/fio.out 2>&1 || { tail -n 20 /tmp/fio.out; exit 1; }'
 check target 'grep -l "^qid [1-9]" /sys/kernel/debug/nvmet_rdma/queues/* | xargs grep -h "^inflight_max" | sort -k2 -n | tail -n 1 > /xfer/peak'
 on target 'cat /xfer/peak'
 check target '[ "$(cut -d" " -f2 /xfer/peak)" -gt 128 ]'
