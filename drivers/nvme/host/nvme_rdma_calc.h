@@ -76,7 +76,7 @@ static inline u32 nvme_rdma_depth_keep(u32 allowed, u32 in_use)
  *
  * Return: the delay in seconds.
  */
-static inline u32 nvme_rdma_backoff_delay(u32 base, u32 attempt, u32 cap)
+static inline u64 nvme_rdma_backoff_delay(u32 base, u32 attempt, u32 cap)
 {
 	u64 d = base, max = (u64)base * (cap ?: 1);
 	u32 n = attempt > 1 ? attempt - 1 : 0;
@@ -93,26 +93,28 @@ static inline u32 nvme_rdma_backoff_delay(u32 base, u32 attempt, u32 cap)
  * @total: seconds from the loss until the controller goes
  *         (ctrl_loss_tmo, rounded up to whole reconnect_delays)
  *
- * Return: the number of attempts whose scheduled start, the sum of the
- * delays before it, is at most @total (each attempt's own duration not
- * counted, so the real number may be lower).
+ * Every attempt scheduled to start before @total is made, the last one
+ * brought forward to @total itself; none starts after it.
+ *
+ * Return: the number of attempts that schedule makes (each attempt's own
+ * duration and the jitter not counted, so the real number may be lower).
  */
 static inline u32 nvme_rdma_backoff_attempts(u32 base, u32 cap, u64 total)
 {
 	u64 max = (u64)base * (cap ?: 1), at = 0, d = base, n = 0;
 
-	if (!base)
+	if (!base || !total)
 		return 0;
 	/* Doubling: at most 32 steps before the cap... */
 	while (d < max) {
-		if (at + d > total)
-			return n;
-		at += d;
 		n++;
+		at += d;
+		if (at >= total)
+			return n;
 		d <<= 1;
 	}
-	/* ...then a fixed delay. */
-	n += (total - at) / max;
+	/* ...then every max seconds, the last one at the deadline. */
+	n += (total - at + max - 1) / max;
 	return min_t(u64, n, U32_MAX);
 }
 

@@ -21,6 +21,8 @@ bool nvme_rdma_error_recovery(struct nvme_rdma_ctrl *ctrl, const char *why)
 {
 	if (!nvme_change_ctrl_state(&ctrl->ctrl, NVME_CTRL_RESETTING))
 		return false;
+	/* ctrl_loss_tmo counts from here, not from the end of the teardown. */
+	ctrl->lost_at = jiffies;
 	atomic_long_inc(&ctrl->recoveries);
 	dev_warn(ctrl->ctrl.device, "starting error recovery: %s\n", why);
 	queue_work(nvme_reset_wq, &ctrl->err_work);

@@ -43,12 +43,8 @@ module_param_cb(reconnect_backoff_max, &nvme_rdma_backoff_max_ops,
 MODULE_PARM_DESC(reconnect_backoff_max,
 		 "the reconnect delay doubles after each failed attempt up to this many times reconnect_delay, 1-64 (default 4; 1: a fixed delay)");
 
-/* The association is gone: ctrl_loss_tmo starts now. */
-static void nvme_rdma_mark_lost(struct nvme_rdma_ctrl *ctrl)
-{
-	ctrl->lost_at = jiffies;
-	ctrl->ctrl.nr_reconnects = 0;
-}
+/* Longest wait before one attempt, whatever reconnect_delay says. */
+#define NVME_RDMA_BACKOFF_CEILING_S	(24 * 3600)
 
 /*
  * Stop the controller after a failed (re)connect, or schedule the next
@@ -63,7 +59,7 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 	u32 base = opts->reconnect_delay, cap = READ_ONCE(nvme_rdma_backoff_max);
 	u32 attempt = nctrl->nr_reconnects + 1;
 	u64 total = (u64)opts->max_reconnects * base;
-	unsigned long delay, elapsed_ms;
+	unsigned long delay, deadline;
 
 	/* Resetting or deleting got here first and owns the controller. */
 	if (nctrl->state != NVME_CTRL_CONNECTING)
@@ -84,7 +80,8 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 	 * Jitter of up to a quarter of the delay keeps the hosts that lost
 	 * one target at the same moment from coming back in one instant.
 	 */
-	delay = nvme_rdma_backoff_delay(base, attempt, cap) * HZ;
+	delay = min_t(u64, nvme_rdma_backoff_delay(base, attempt, cap),
+		      NVME_RDMA_BACKOFF_CEILING_S) * HZ;
 	delay += get_random_u32_below(delay / 4 + 1);
 	if (opts->max_reconnects < 0) {
 		dev_info(nctrl->device,
@@ -93,15 +90,23 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 		queue_delayed_work(nvme_wq, &ctrl->reconnect_work, delay);
 		return;
 	}
-	/* ctrl_loss_tmo is time since the loss, whatever the delays. */
-	elapsed_ms = jiffies_to_msecs(jiffies - ctrl->lost_at);
-	if (elapsed_ms + jiffies_to_msecs(delay) > total * MSEC_PER_SEC) {
+	/*
+	 * ctrl_loss_tmo (as nvme-fabrics keeps it: max_reconnects whole
+	 * reconnect_delays) is time since the loss, whatever the delays:
+	 * the last attempt is brought forward to the deadline, none is made
+	 * after it.
+	 */
+	deadline = ctrl->lost_at +
+		   (total < MAX_JIFFY_OFFSET / HZ ? total * HZ : MAX_JIFFY_OFFSET);
+	if (!time_before(jiffies, deadline)) {
 		dev_info(nctrl->device,
-			 "no reconnect after %d attempts in %lu ms (ctrl_loss_tmo %llu s), removing controller\n",
-			 nctrl->nr_reconnects, elapsed_ms, total);
+			 "no reconnect after %d attempts in %u ms (ctrl_loss_tmo), removing controller\n",
+			 nctrl->nr_reconnects,
+			 jiffies_to_msecs(jiffies - ctrl->lost_at));
 		nvme_delete_ctrl(nctrl);
 		return;
 	}
+	delay = min(delay, deadline - jiffies);
 	dev_info(nctrl->device, "reconnect attempt %u/%u in %u ms\n", attempt,
 		 nvme_rdma_backoff_attempts(base, cap, total),
 		 jiffies_to_msecs(delay));
@@ -155,7 +160,6 @@ void nvme_rdma_err_work(struct work_struct *work)
 			     nctrl->state != NVME_CTRL_DELETING_NOIO);
 		return;
 	}
-	nvme_rdma_mark_lost(ctrl);
 	nvme_rdma_reconnect_or_remove(ctrl, 0);
 }
 
@@ -181,7 +185,8 @@ void nvme_rdma_reset_work(struct work_struct *work)
 			     nctrl->state != NVME_CTRL_DELETING_NOIO);
 		return;
 	}
-	nvme_rdma_mark_lost(ctrl);
+	/* A reset loses the association on purpose: ctrl_loss_tmo starts. */
+	ctrl->lost_at = jiffies;
 	ret = nvme_rdma_setup_ctrl(ctrl, false);
 	if (ret) {
 		dev_warn(nctrl->device, "setup after reset failed: %d\n", ret);
