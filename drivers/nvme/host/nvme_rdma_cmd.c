@@ -53,6 +53,12 @@ static bool nvme_rdma_wc_failed(struct nvme_rdma_queue *q, struct ib_wc *wc, con
 	return true;
 }
 
+/* Scatterlist entries in the request itself (nvme_rdma_req_size()). */
+static unsigned int nvme_rdma_inline_sg(struct nvme_rdma_queue *q)
+{
+	return min_t(u32, q->max_pages, NVME_RDMA_INLINE_SG_CNT);
+}
+
 static void nvme_rdma_unmap_data(struct nvme_rdma_request *req, struct request *rq)
 {
 	if (!req->sgt.orig_nents)
@@ -61,7 +67,7 @@ static void nvme_rdma_unmap_data(struct nvme_rdma_request *req, struct request *
 		ib_dma_unmap_sg(req->queue->ibdev, req->sgt.sgl,
 				req->nr_mapped, rq_dma_dir(rq));
 	req->nr_mapped = 0;
-	sg_free_table_chained(&req->sgt, NVME_RDMA_INLINE_SG_CNT);
+	sg_free_table_chained(&req->sgt, nvme_rdma_inline_sg(req->queue));
 	req->sgt.orig_nents = 0;
 }
 
@@ -350,7 +356,7 @@ static int nvme_rdma_map_data(struct nvme_rdma_queue *q, struct nvme_rdma_reques
 
 	req->sgt.sgl = req->sgl;
 	ret = sg_alloc_table_chained(&req->sgt, blk_rq_nr_phys_segments(rq),
-				     req->sgl, NVME_RDMA_INLINE_SG_CNT);
+				     req->sgl, nvme_rdma_inline_sg(q));
 	if (unlikely(ret)) {
 		/* The pools ran dry: blk-mq retries the request later. */
 		req->sgt.orig_nents = 0;

@@ -67,8 +67,11 @@ static bool nvme_rdma_abort_queue_rq(struct request *rq, void *data)
  * access, Identify) that can no longer complete properly. Rather than
  * leave it to the admin or I/O timeout, expire it now: the timeout
  * handler stops the queue and fails the command, so the attempt fails in
- * milliseconds. Called from the queue's completion handlers, which run
- * only while the queue is active, so the tag sets are still there.
+ * milliseconds. Called from the queue's completion handlers, and from
+ * submission when the LOCAL_INV a response asked for fails to post; both
+ * run only while the queue is active (its stop waits for them), so the
+ * tag sets are still there. Walking them takes only the tags' spinlock
+ * and aborting a request only schedules work.
  */
 void nvme_rdma_queue_error(struct nvme_rdma_queue *q, const char *why)
 {
