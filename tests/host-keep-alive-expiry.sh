@@ -16,6 +16,8 @@
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-kato
 boot_connected "$nqn" --keep-alive-tmo=3 --reconnect-delay=1 --ctrl-loss-tmo=120
+on target 'modprobe -a sch_ingress cls_u32 act_gact' > /dev/null 2>&1 ||
+	skip "the guest kernel has no sch_ingress, cls_u32 or act_gact to drop packets with"
 assert_module host ours nvme_rdma
 check host "wait_for 20 ctrl_state $nqn live"
 

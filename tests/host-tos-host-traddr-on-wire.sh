@@ -17,6 +17,8 @@
 
 nqn=nqn.2024-01.io.nvmeof-rdma:host-wire
 boot
+on host 'modprobe -a sch_prio cls_u32' > /dev/null 2>&1 ||
+	skip "the guest kernel has no sch_prio or cls_u32 to count packets with"
 check target target_simple "$nqn"
 alias='${HOST_ADDR%.*}.200'
 check host "ip addr add $alias/24 dev dev0"
