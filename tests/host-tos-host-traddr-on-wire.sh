@@ -6,7 +6,7 @@
 # the host's RoCE packets must carry that TOS byte: a prio qdisc on the
 # host's link files UDP 4791 packets with TOS 40 into band 1:1, and that
 # band must count more than 100 packets after verified I/O; without
-# --tos it stays at zero.
+# --tos at most 5 (the same I/O sends thousands).
 # topology: two
 # transport: rdma
 # impl: ours/intree
@@ -37,7 +37,7 @@ check host "rdma res show cm_id | grep nvme_rdma | tee /tmp/cm; grep -q \"src-ad
 check target "rdma res show cm_id | grep -v 'state LISTEN' | tee /tmp/cm; grep -q \"dst-addr \${TARGET_ADDR%.*}.200:\" /tmp/cm"
 progress "no --tos: nothing in the TOS-40 band"
 check host 'FIO_SIZE=4M fio_verify $(host_ns '"$nqn"') --rw=randwrite --bs=16k --iodepth=8 > /tmp/fio.out 2>&1 || { tail -n 20 /tmp/fio.out; exit 1; }'
-check host "$band1"'; echo "band 1:1: $(band1) packets"; [ "$(band1)" = 0 ]'
+check host "$band1"'; echo "band 1:1: $(band1) packets"; [ "$(band1)" -le 5 ]'
 check host "host_disconnect_wait $nqn"
 
 progress "--tos=40: the host's packets carry it"
