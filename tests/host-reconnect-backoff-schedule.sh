@@ -29,7 +29,7 @@ check host "[ \"\$(cat $param)\" = 4 ]"
 progress "bad reconnect_backoff_max values refused"
 for bad in 0 65 -1 abc; do
 	expect_fail host "echo $bad > $param"
-	check host "dmesg | grep -q 'reconnect_backoff_max $bad refused: 1 to 64'"
+	check host "dmesg | grep -q 'reconnect_backoff_max $bad refused: must be 1-64'"
 done
 check host "[ \"\$(cat $param)\" = 4 ]"
 

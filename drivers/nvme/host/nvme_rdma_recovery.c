@@ -12,8 +12,8 @@
  */
 #include "nvme_rdma.h"
 #include "nvme_rdma_calc.h"
+#include "nvmeof_rdma_common.h"
 
-#include <linux/moduleparam.h>
 #include <linux/random.h>
 
 #define NVME_RDMA_BACKOFF_MAX_LIMIT	64
@@ -21,15 +21,8 @@
 static int nvme_rdma_set_backoff_max(const char *val,
 				     const struct kernel_param *kp)
 {
-	int ret = param_set_uint_minmax(val, kp, 1,
-					NVME_RDMA_BACKOFF_MAX_LIMIT);
-
-	/* Written through sysfs, val usually ends in a newline. */
-	if (ret)
-		pr_err("reconnect_backoff_max %.*s refused: 1 to %u (%d)\n",
-		       (int)strcspn(val, "\n"), val,
-		       NVME_RDMA_BACKOFF_MAX_LIMIT, ret);
-	return ret;
+	return nvmeof_rdma_param_set_range(val, kp, 1,
+					   NVME_RDMA_BACKOFF_MAX_LIMIT);
 }
 
 static const struct kernel_param_ops nvme_rdma_backoff_max_ops = {
@@ -59,7 +52,7 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 	u32 base = opts->reconnect_delay, cap = READ_ONCE(nvme_rdma_backoff_max);
 	u32 attempt = nctrl->nr_reconnects + 1;
 	u64 total = (u64)opts->max_reconnects * base;
-	unsigned long delay, deadline;
+	unsigned long delay, deadline, now;
 
 	/* Resetting or deleting got here first and owns the controller. */
 	if (nctrl->state != NVME_CTRL_CONNECTING)
@@ -98,15 +91,15 @@ static void nvme_rdma_reconnect_or_remove(struct nvme_rdma_ctrl *ctrl, int error
 	 */
 	deadline = ctrl->lost_at +
 		   (total < MAX_JIFFY_OFFSET / HZ ? total * HZ : MAX_JIFFY_OFFSET);
-	if (!time_before(jiffies, deadline)) {
+	now = jiffies;
+	if (!time_before(now, deadline)) {
 		dev_info(nctrl->device,
 			 "no reconnect after %d attempts in %u ms (ctrl_loss_tmo), removing controller\n",
-			 nctrl->nr_reconnects,
-			 jiffies_to_msecs(jiffies - ctrl->lost_at));
+			 nctrl->nr_reconnects, jiffies_to_msecs(now - ctrl->lost_at));
 		nvme_delete_ctrl(nctrl);
 		return;
 	}
-	delay = min(delay, deadline - jiffies);
+	delay = min(delay, deadline - now);
 	dev_info(nctrl->device, "reconnect attempt %u/%u in %u ms\n", attempt,
 		 nvme_rdma_backoff_attempts(base, cap, total),
 		 jiffies_to_msecs(delay));

@@ -19,15 +19,8 @@ unsigned int nvmet_rdma_max_queue_size = 256;
 static int nvmet_rdma_set_queue_size(const char *val,
 				     const struct kernel_param *kp)
 {
-	int ret = param_set_uint_minmax(val, kp, NVMET_RDMA_QUEUE_SIZE_MIN,
-					NVMET_QUEUE_SIZE);
-
-	/* Written through sysfs, val usually ends in a newline. */
-	if (ret)
-		pr_err("max_queue_size %.*s refused: must be %d-%d (%d)\n",
-		       (int)strcspn(val, "\n"), val,
-		       NVMET_RDMA_QUEUE_SIZE_MIN, NVMET_QUEUE_SIZE, ret);
-	return ret;
+	return nvmeof_rdma_param_set_range(val, kp, NVMET_RDMA_QUEUE_SIZE_MIN,
+					   NVMET_QUEUE_SIZE);
 }
 
 static const struct kernel_param_ops nvmet_rdma_queue_size_ops = {
@@ -53,13 +46,8 @@ unsigned int nvmet_rdma_srq_size = 1024;
 static int nvmet_rdma_set_srq_size(const char *val,
 				   const struct kernel_param *kp)
 {
-	int ret = param_set_uint_minmax(val, kp, NVMET_RDMA_SRQ_SIZE_MIN,
-					NVMET_RDMA_SRQ_SIZE_MAX);
-
-	if (ret)
-		pr_err("srq_size %s refused: must be %d-%d (%d)\n", val,
-		       NVMET_RDMA_SRQ_SIZE_MIN, NVMET_RDMA_SRQ_SIZE_MAX, ret);
-	return ret;
+	return nvmeof_rdma_param_set_range(val, kp, NVMET_RDMA_SRQ_SIZE_MIN,
+					   NVMET_RDMA_SRQ_SIZE_MAX);
 }
 
 static const struct kernel_param_ops nvmet_rdma_srq_size_ops = {
