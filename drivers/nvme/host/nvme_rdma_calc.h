@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Arithmetic of the transports that depends on nothing but its arguments:
- * queue depth negotiation, the reconnect schedule and statistics buckets.  Kept here, apart from
- * the drivers' state, so that the KUnit tests in tests/kunit/ exercise the
- * very code the modules run.
+ * queue depth negotiation, the reconnect schedule and statistics buckets.
+ * Kept here, apart from the drivers' state, so that the KUnit tests in
+ * tests/kunit/ exercise the very code the modules run.
  */
 #ifndef _NVME_RDMA_CALC_H
 #define _NVME_RDMA_CALC_H
@@ -101,21 +101,20 @@ static inline u64 nvme_rdma_backoff_delay(u32 base, u32 attempt, u32 cap)
  */
 static inline u32 nvme_rdma_backoff_attempts(u32 base, u32 cap, u64 total)
 {
-	u64 max = (u64)base * (cap ?: 1), at = 0, d = base, n = 0;
+	u64 max = nvme_rdma_backoff_delay(base, U32_MAX, cap), at = 0, d;
+	u32 n = 0;
 
 	if (!base || !total)
 		return 0;
-	/* Doubling: at most 32 steps before the cap... */
-	while (d < max) {
+	/* The doubling steps (at most 32) ... */
+	while ((d = nvme_rdma_backoff_delay(base, n + 1, cap)) < max) {
 		n++;
 		at += d;
 		if (at >= total)
 			return n;
-		d <<= 1;
 	}
 	/* ...then every max seconds, the last one at the deadline. */
-	n += (total - at + max - 1) / max;
-	return min_t(u64, n, U32_MAX);
+	return min_t(u64, n + (total - at + max - 1) / max, U32_MAX);
 }
 
 #endif /* _NVME_RDMA_CALC_H */
