@@ -209,7 +209,7 @@ run_config() {
 				fail "perftest $t client"
 			fi
 			say "$cfg r$round raw $t: client not connected, once more"
-			on target "pkill -x $t; sleep 1" > /dev/null || true
+			on target "signal_comm TERM $t; sleep 1" > /dev/null || true
 			on_wait target "$h" 10 > /dev/null 2>&1 || true
 		done
 		on_wait target "$h" 120 > "$OUT/raw/$tag.server.txt" 2>&1 ||

@@ -140,10 +140,13 @@ bench_perftest_listening() {
 		END { exit !f }'
 }
 
+# A client rejected once is retried against a fresh server, and one that
+# got through to a server being killed would wait for it for ever: the
+# slowest raw cell (128 KiB at the MTU 9000 collapse) takes minutes, not ten.
 bench_perftest_client() {
 	local t=$1
 	shift
-	"$t" -d rxe0 -R -F "$@" "$TARGET_ADDR"
+	timeout 600 "$t" -d rxe0 -R -F "$@" "$TARGET_ADDR"
 }
 
 # Event counters of the fabric path, for BENCH_COUNTERS=1: which work the

@@ -270,15 +270,20 @@ fio_load() {
 		--rw=randrw --bs=4k --iodepth=16 --time_based --runtime=600 "$@"
 }
 
-# fio_signal SIGNAL: send SIGNAL to every fio process; busybox has no
-# pkill.  A fio process may be gone by the time its turn comes (its
-# workers exit with the main one): not an error.
-fio_signal() {
+# signal_comm SIGNAL COMM: send SIGNAL to every process named COMM;
+# busybox has no pkill.  A process may be gone by the time its turn comes
+# (fio's workers exit with the main one): not an error.
+signal_comm() {
 	local p
 	for p in /proc/[0-9]*; do
-		[ "$(cat "$p/comm" 2>/dev/null)" = fio ] || continue
+		[ "$(cat "$p/comm" 2>/dev/null)" = "$2" ] || continue
 		kill "-$1" "${p#/proc/}" 2>/dev/null || true
 	done
+}
+
+# fio_signal SIGNAL: send SIGNAL to every fio process.
+fio_signal() {
+	signal_comm "$1" fio
 }
 
 # fio_verify_many DEV... [-- fio options...]: fio_verify on every DEV at
