@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: guest-image.sh OUTDIR}
 mkdir -p "$out"
 
-bins=(bash nvme fio ip tc rdma kmod jq ibv_devices ibv_devinfo
+bins=(bash nvme fio ip tc rdma kmod jq dmsetup ibv_devices ibv_devinfo
       ib_send_lat ib_read_lat ib_write_lat ib_send_bw ib_read_bw ib_write_bw)
 # Top-level modules; their dependencies are resolved with modprobe below.
 mods=(virtio_pci virtio_net virtio_blk 9p 9pnet_virtio configfs dummy
@@ -27,8 +27,9 @@ mods=(virtio_pci virtio_net virtio_blk 9p 9pnet_virtio configfs dummy
       nvme nvme-core nvme-fabrics nvme-rdma nvme-tcp
       nvmet nvmet-rdma nvmet-tcp null_blk loop)
 # Taken where the kernel has them (the debug kernel's config does not):
-# the tests that count or drop packets with tc skip without them.
-optional_mods=(sch_prio sch_ingress cls_u32 act_gact)
+# the tests that count or drop packets with tc, or that slow a backend
+# down with dm-delay, skip without them.
+optional_mods=(sch_prio sch_ingress cls_u32 act_gact dm_delay)
 
 pkgver() { dpkg-query -W -f='${Package}=${Version} ' "$@" 2>/dev/null || true; }
 moddir=$MODROOT/lib/modules/$KVER
@@ -38,7 +39,7 @@ moddir=$MODROOT/lib/modules/$KVER
 key=$( { cat "$0" "$here/guest/init"; echo "$KVER $MODROOT"
 	 [ -z "$MODROOT" ] || cat "$moddir/modules.dep"
 	 pkgver "linux-image-$KVER" nvme-cli fio iproute2 rdma-core perftest \
-		busybox-static kmod bash libc6 jq; } | sha256sum | cut -c1-16)
+		busybox-static kmod bash libc6 jq dmsetup; } | sha256sum | cut -c1-16)
 img="$out/initrd-$KVER-$key.cpio"
 if [ -s "$img" ]; then
 	echo "$img"

@@ -13,7 +13,7 @@ pkgs=(
 	qemu-system-x86 nvme-cli fio rdma-core ibverbs-utils perftest
 	libibverbs-dev librdmacm-dev busybox-static kmod cpio sparse
 	iproute2 xz-utils jq gnuplot-nox python3 bc flex bison libelf-dev libssl-dev
-	dkms shellcheck binutils
+	dkms shellcheck binutils dmsetup
 )
 
 missing=()

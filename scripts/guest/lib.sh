@@ -17,6 +17,29 @@ nullblk_load() {
 		queue_mode=2 bs=512
 }
 
+# delay_dev_create NAME DEV: a dm-delay device over DEV that delays
+# nothing yet (so that partition scans, here and on a host, are quick);
+# prints its node (/dev/dm-N).  delay_dev_set NAME MS delays every I/O
+# submitted from then on by MS milliseconds; delay_dev_remove NAME.
+delay_dev_create() {
+	modprobe dm-delay
+	dmsetup create "$1" --noudevsync \
+		--table "0 $(blockdev --getsz "$2") delay $2 0 0"
+	echo "/dev/$(dmsetup info -c --noheadings -o blkdevname "$1")"
+}
+
+delay_dev_set() {
+	local table
+	table=$(dmsetup table "$1" | awk -v ms="$2" '{ $6 = ms; print }')
+	dmsetup suspend --noudevsync "$1"
+	dmsetup load "$1" --table "$table"
+	dmsetup resume --noudevsync "$1"
+}
+
+delay_dev_remove() {
+	dmsetup remove --noudevsync "$1"
+}
+
 # nvmet_subsys NQN [allowed host NQNs...]: create a subsystem; with no
 # hosts listed any host may connect.
 nvmet_subsys() {
