@@ -123,13 +123,15 @@ out_stats:
 
 /*
  * Every port holds a module reference, so none is left here; queues may
- * be, and unregistering the ib_client closes them and waits for their
- * release on each device.
+ * be, and unregistering the ib_client closes them and waits until each
+ * has dropped its device.  Their release works (on nvmet_wq, which is
+ * not ours to destroy) still run the last lines of our code after that.
  */
 static void __exit nvmet_rdma_exit(void)
 {
 	nvmet_unregister_transport(&nvmet_rdma_ops);
 	nvmet_rdma_client_unregister();
+	flush_workqueue(nvmet_wq);
 	destroy_workqueue(nvmet_rdma_wq);
 	nvmet_rdma_queues_exit();
 	nvmet_rdma_stats_exit();

@@ -294,9 +294,10 @@ void nvmet_rdma_remove_port(struct nvmet_port *nport)
 
 	/*
 	 * nvmet core deletes the controllers; queues that have none yet
-	 * would otherwise go on pointing at a port that is going away.
-	 * Waiting for them is not possible here: the caller holds
-	 * nvmet_config_sem, which a connect command on them may need.
+	 * must be closed here.  Waiting for them is not possible: the
+	 * caller holds nvmet_config_sem, which a connect command on them
+	 * may need.  Their release work runs on nvmet_wq, which nvmet
+	 * core flushes before it frees the port.
 	 */
 	nvmet_rdma_close_queues(nport, NULL, NULL);
 

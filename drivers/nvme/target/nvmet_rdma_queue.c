@@ -1218,10 +1218,18 @@ void nvmet_rdma_queue_close(struct nvmet_rdma_queue *queue)
 	INIT_LIST_HEAD(&queue->pending);
 	spin_unlock_irqrestore(&queue->lock, flags);
 
+	/*
+	 * Every command carries the port to nvmet core (req->port: its ANA
+	 * state, inline size, the subsystems a Connect may reach), and port
+	 * removal cannot wait for the queues it closes: it holds
+	 * nvmet_config_sem, which a Connect on them may be waiting for.
+	 * nvmet core frees the port only after flushing nvmet_wq, so the
+	 * release runs there: the port outlives every queue closed for it.
+	 */
 	if (was != NVMET_RDMA_Q_CLOSING) {
 		trace_nvmet_rdma_queue_state(queue->idx, queue->qid,
 					     &queue->peer, "closing");
-		queue_work(nvmet_rdma_wq, &queue->release_work);
+		queue_work(nvmet_wq, &queue->release_work);
 	}
 }
 
