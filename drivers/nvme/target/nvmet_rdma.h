@@ -49,6 +49,17 @@
 #define NVMET_RDMA_BACKLOG		128
 /* Between attempts to listen again once the address or device is gone. */
 #define NVMET_RDMA_RELISTEN_DELAY	(5 * HZ)
+/*
+ * A teardown still waiting after this long says what for, and again at
+ * doubling intervals of at most the second value.
+ */
+#define NVMET_RDMA_STALL_REPORT		(5 * HZ)
+#define NVMET_RDMA_STALL_REPORT_MAX	(60 * HZ)
+/* Longest wait for a QP on an SRQ to report its last receive (see ib_destroy). */
+#define NVMET_RDMA_LAST_WQE_TIMEOUT	HZ
+/* Bits of nvmet_rdma_dev.last_wqe_flags. */
+#define NVMET_RDMA_LAST_WQE_SEEN	0
+#define NVMET_RDMA_LAST_WQE_MISSED	1
 
 /* Module parameters (nvmet_rdma_main.c). */
 extern unsigned int nvmet_rdma_max_queue_size;
@@ -257,6 +268,18 @@ struct nvmet_rdma_queue {
 
 	struct work_struct	release_work;
 	struct work_struct	start_work;	/* capsules that beat ESTABLISHED */
+	/*
+	 * The release work's waits cannot be cut short (the backend or the
+	 * device may still write into our buffers): this names what a
+	 * teardown that takes too long is waiting for.
+	 */
+	struct delayed_work	stall_work;
+	const char		*waiting_for;
+	unsigned long		release_start;	/* jiffies */
+	int			release_cntlid;	/* for the report: -1 none */
+	unsigned int		stall_reports;
+	/* SRQ only: the QP's Last WQE Reached event. */
+	struct completion	last_wqe;
 	struct nvmet_rdma_qstats stats;
 	struct dentry		*dbg;
 };

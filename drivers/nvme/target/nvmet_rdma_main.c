@@ -99,8 +99,8 @@ static int __init nvmet_rdma_init(void)
 {
 	int ret;
 
-	/* Releases wait for I/O; unbound so one slow queue does not stall all. */
-	nvmet_rdma_wq = alloc_workqueue("nvmet-rdma-release", WQ_UNBOUND, 0);
+	/* Starting early capsules and reporting slow teardowns. */
+	nvmet_rdma_wq = alloc_workqueue("nvmet-rdma", WQ_UNBOUND, 0);
 	if (!nvmet_rdma_wq)
 		return -ENOMEM;
 	nvmet_rdma_stats_init();

@@ -386,6 +386,20 @@ out_unlock:
 	return dev;
 }
 
+static unsigned int nvmet_rdma_secs_since(unsigned long start)
+{
+	return jiffies_to_msecs(jiffies - start) / 1000;
+}
+
+/* After NVMET_RDMA_STALL_REPORT, doubling up to NVMET_RDMA_STALL_REPORT_MAX. */
+static unsigned long nvmet_rdma_stall_delay(unsigned int reports)
+{
+	if (reports >= 8)
+		return NVMET_RDMA_STALL_REPORT_MAX;
+	return min(NVMET_RDMA_STALL_REPORT << reports,
+		   NVMET_RDMA_STALL_REPORT_MAX);
+}
+
 /* kref release, entered with nvmet_rdma_lock held by kref_put_mutex(). */
 static void nvmet_rdma_dev_free(struct kref *ref)
 {
@@ -427,8 +441,10 @@ void nvmet_rdma_dev_put(struct nvmet_rdma_dev *dev)
 void nvmet_rdma_dev_drain(struct ib_device *ibdev)
 {
 	DECLARE_COMPLETION_ONSTACK(gone);
+	unsigned long start = jiffies;
 	struct nvmet_rdma_queue *queue;
 	struct nvmet_rdma_dev *dev;
+	unsigned int reports = 0;
 	bool found = false;
 
 	mutex_lock(&nvmet_rdma_lock);
@@ -444,8 +460,19 @@ void nvmet_rdma_dev_drain(struct ib_device *ibdev)
 			nvmet_rdma_queue_close(queue);
 	mutex_unlock(&nvmet_rdma_lock);
 
-	if (found)
-		wait_for_completion(&gone);
+	/* Each queue's release work names what it is waiting for. */
+	while (found) {
+		if (wait_for_completion_timeout(&gone,
+						nvmet_rdma_stall_delay(reports++)))
+			break;
+		mutex_lock(&nvmet_rdma_lock);
+		list_for_each_entry(dev, &nvmet_rdma_devices, entry)
+			if (dev->ibdev == ibdev)
+				pr_warn("%s: removal waiting %u s for its queues to release the device (%u left)\n",
+					dev_name(&ibdev->dev),
+					nvmet_rdma_secs_since(start), kref_read(&dev->ref));
+		mutex_unlock(&nvmet_rdma_lock);
+	}
 }
 
 static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
@@ -890,6 +917,12 @@ static void nvmet_rdma_queue_dealloc(struct nvmet_rdma_queue *queue)
 static void nvmet_rdma_queue_free(struct nvmet_rdma_queue *queue)
 {
 	nvmet_rdma_ib_destroy(queue);
+	/* Armed by the release work only; the report reads nothing freed yet. */
+	cancel_delayed_work_sync(&queue->stall_work);
+	if (queue->stall_reports)
+		pr_info("queue %d (qid %u): teardown done after %u s\n",
+			queue->idx, queue->qid,
+			nvmet_rdma_secs_since(queue->release_start));
 	nvmet_rdma_bufs_free(queue);
 	nvmet_rdma_dev_put(queue->dev);
 	nvmet_rdma_queue_dealloc(queue);
@@ -916,11 +949,41 @@ static void nvmet_rdma_report_error(struct nvmet_rdma_queue *queue)
 
 static void nvmet_rdma_start_pending(struct work_struct *work);
 
+/*
+ * The release work waits for nvmet core to finish every command (which
+ * may be in the backend, writing into our buffers) and for the device to
+ * flush the QP; neither wait can be cut short without a use-after-free,
+ * so a bound only makes the wait visible: the host, the controller and
+ * what is outstanding, again at doubling intervals.
+ */
+static void nvmet_rdma_stall_report(struct work_struct *work)
+{
+	struct nvmet_rdma_queue *queue = container_of(to_delayed_work(work),
+			struct nvmet_rdma_queue, stall_work);
+
+	pr_warn("queue %d (qid %u, cntlid %d, host %pISpc, port %u): teardown waiting %u s for %s; %d commands not answered\n",
+		queue->idx, queue->qid, queue->release_cntlid, &queue->peer,
+		queue->portid,
+		nvmet_rdma_secs_since(queue->release_start),
+		READ_ONCE(queue->waiting_for), atomic_read(&queue->inflight));
+	queue_delayed_work(nvmet_rdma_wq, &queue->stall_work,
+			   nvmet_rdma_stall_delay(++queue->stall_reports));
+}
+
 static void nvmet_rdma_release_work(struct work_struct *work)
 {
 	struct nvmet_rdma_queue *queue =
 		container_of(work, struct nvmet_rdma_queue, release_work);
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
+	struct nvmet_ctrl *ctrl;
+
+	/* The controller may go with nvmet_sq_destroy(), the report may not. */
+	ctrl = READ_ONCE(queue->nvme_sq.ctrl);
+	queue->release_cntlid = ctrl ? ctrl->cntlid : -1;
+	queue->release_start = jiffies;
+	WRITE_ONCE(queue->waiting_for, "nvmet_rdma_lock");
+	queue_delayed_work(nvmet_rdma_wq, &queue->stall_work,
+			   nvmet_rdma_stall_delay(0));
 
 	/*
 	 * The queue may be closed before or after it was published; only
@@ -944,6 +1007,8 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	 * references that nvmet_sq_destroy() waits for.
 	 */
 	ib_modify_qp(queue->qp, &attr, IB_QP_STATE);
+	/* What nvmet_sq_destroy() may still wait for is the backend. */
+	WRITE_ONCE(queue->waiting_for, "nvmet core to complete its commands");
 	nvmet_sq_destroy(&queue->nvme_sq);
 	/*
 	 * Waits for a CM handler still running on the id, and none runs
@@ -952,11 +1017,13 @@ static void nvmet_rdma_release_work(struct work_struct *work)
 	 * queue_free sees the last of them, including a response that a
 	 * late start posted after nvmet_sq_destroy().
 	 */
+	WRITE_ONCE(queue->waiting_for, "the rdma_cm id's handlers");
 	rdma_destroy_id(queue->cm_id);
 	queue->cm_id = NULL;
 	cancel_work_sync(&queue->start_work);
 	trace_nvmet_rdma_queue_state(queue->idx, queue->qid, &queue->peer,
 				     "released");
+	WRITE_ONCE(queue->waiting_for, "the device to flush the QP");
 	nvmet_rdma_queue_free(queue);
 }
 
@@ -1019,6 +1086,8 @@ nvmet_rdma_queue_alloc(struct rdma_cm_id *cm_id, struct nvmet_rdma_dev *dev,
 	queue->state = NVMET_RDMA_Q_CONNECTING;
 	INIT_WORK(&queue->release_work, nvmet_rdma_release_work);
 	INIT_WORK(&queue->start_work, nvmet_rdma_start_pending);
+	INIT_DELAYED_WORK(&queue->stall_work, nvmet_rdma_stall_report);
+	init_completion(&queue->last_wqe);
 	return queue;
 }
 
