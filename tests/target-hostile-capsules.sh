@@ -6,7 +6,8 @@
 # MDTS, a zero-length keyed SGL, in-capsule data with offset or length
 # beyond what arrived, on a command that writes none, and on the admin
 # queue, a capsule longer than the receive buffer and one shorter than an
-# SQE, twice the queue depth outstanding, a duplicate command_id, keyed
+# SQE, twice the queue depth outstanding, capsules without end (flood),
+# a duplicate command_id, keyed
 # SGLs with a bogus rkey (our RDMA READ, then our RDMA WRITE fails), a
 # second connect for a qid in use, and a disconnect with a 1 MiB write in
 # flight.  The tool checks each expected outcome (the NVMe status in the

@@ -89,6 +89,8 @@
 #define IO_DEPTH		16
 
 #define WAIT_MS			10000
+/* The flood case gives up here if the target never closes the queue. */
+#define FLOOD_CAPSULES		1000000
 
 /* The kernel's names for these, as checkpatch asks for; userspace has none. */
 #define __noreturn		__attribute((noreturn))
@@ -642,7 +644,8 @@ static const char * const capsule_cases[] = {
 	"sgl-bad-type", "sgl-bad-subtype", "keyed-beyond-mdts", "zero-length",
 	"incapsule-offset-beyond", "incapsule-length-beyond", "incapsule-not-write",
 	"incapsule-admin", "oversized-capsule",
-	"short-capsule", "sq-overflow", "duplicate-cid", "bogus-rkey-write", "bogus-rkey-read",
+	"short-capsule", "sq-overflow", "flood", "duplicate-cid",
+	"bogus-rkey-write", "bogus-rkey-read",
 	"qid-in-use", "disconnect-mid-transfer", NULL,
 };
 
@@ -814,6 +817,67 @@ static int run_capsule(const char *addr, const char *port, const char *subnqn,
 		}
 		failed("%d reads on a %d-entry queue: all answered, the overflow went unnoticed",
 		       n, IO_DEPTH);
+	}
+	if (!strcmp(name, "flood")) {
+		/*
+		 * Like sq-overflow, but never stopping: capsules as fast as
+		 * our send queue takes them, until the target's closing of
+		 * the queue fails our work requests.  Everything that landed
+		 * before that completes at the target, on a CQ it shares
+		 * with other hosts' queues; with use_srq=1 that can be many
+		 * more receives than the queue's depth.
+		 */
+		long sent = 0, answered = 0, idle_since = now_ms();
+		int outstanding = 0, broken = 0, k;
+		struct ibv_wc wc[16];
+
+		while (!broken) {
+			while (outstanding < NR_SLOTS - 1 && sent < FLOOD_CAPSULES) {
+				sqe = next_send(&io, &slot);
+				sqe[0] = OPC_READ;
+				sqe[1] = CMD_FLAGS_SGL;
+				put16(sqe + 2, sent & 0xffff);
+				put32(sqe + 4, 2);		/* the slow namespace */
+				put16(sqe + 48, 7);
+				sgl_keyed(sqe, SGL_KEYED_ADDR, (uintptr_t)data_area(&io),
+					  4096, io.mr->rkey);
+				if (post_send(&io, slot, SQE_SIZE)) {
+					broken = 1;
+					break;
+				}
+				outstanding++;
+				sent++;
+			}
+			n = ibv_poll_cq(io.cq, ARRAY_SIZE(wc), wc);
+			if (n < 0)
+				die("ibv_poll_cq failed");
+			for (k = 0; k < n; k++) {
+				if (wc[k].status != IBV_WC_SUCCESS) {
+					broken = 1;
+				} else if (wc[k].wr_id >= NR_SLOTS) {
+					outstanding--;
+				} else {
+					const uint8_t *p = recv_slot(&io, wc[k].wr_id);
+
+					if (get16(p + 14) >> 1)
+						failed("command_id %#x: status %#x",
+						       get16(p + 12), get16(p + 14) >> 1);
+					answered++;
+					post_recv(&io, wc[k].wr_id);
+				}
+			}
+			check_disconnect(&io);
+			broken |= io.disconnected;
+			if (n)
+				idle_since = now_ms();
+			else if (now_ms() - idle_since > WAIT_MS)
+				failed("%ld sent, %ld answered, then %d ms of silence",
+				       sent, answered, WAIT_MS);
+			else
+				usleep(100);
+		}
+		pass("the target closed the queue after %ld capsules, %ld answered",
+		     sent, answered);
 	}
 	if (!strcmp(name, "qid-in-use")) {
 		uint8_t pd[32];

@@ -127,6 +127,8 @@ struct nvmet_rdma_dev {
 	/* Created on first use, under nvmet_rdma_lock; indexed by pages. */
 	struct nvmet_rdma_srq	*srqs[NVMET_RDMA_INLINE_PAGES + 1];
 	bool			no_srq;		/* device has none: don't retry */
+	/* Whether the device has sent a Last WQE Reached event, or missed one. */
+	unsigned long		last_wqe_flags;
 };
 
 /* nvmet_port->priv of an enabled port. */

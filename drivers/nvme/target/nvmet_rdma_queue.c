@@ -260,8 +260,10 @@ nvmet_rdma_srq_create(struct nvmet_rdma_dev *dev, unsigned int pages)
 	nvmet_rdma_obj_add(NVMET_RDMA_OBJ_SRQ, 1);
 	srq->dev = dev;
 	srq->pages = pages;
-	srq->size = min_t(u32, READ_ONCE(nvmet_rdma_srq_size),
-			  ibdev->attrs.max_srq_wr);
+	/* Each queue on it reserves its size in a CQ (nvmet_rdma_cq_get()). */
+	srq->size = min3((u32)READ_ONCE(nvmet_rdma_srq_size),
+			 (u32)ibdev->attrs.max_srq_wr,
+			 (u32)ibdev->attrs.max_cqe / 2);
 	srq->limit = max_t(u32, srq->size / 16, 1);
 	INIT_DELAYED_WORK(&srq->rearm_work, nvmet_rdma_srq_rearm_work);
 
@@ -497,6 +499,9 @@ static void nvmet_rdma_qp_event(struct ib_event *event, void *context)
 		spin_unlock_irqrestore(&queue->lock, flags);
 		break;
 	case IB_EVENT_QP_LAST_WQE_REACHED:
+		/* Only QPs on an SRQ get it, once they are in the error state. */
+		set_bit(NVMET_RDMA_LAST_WQE_SEEN, &queue->dev->last_wqe_flags);
+		complete(&queue->last_wqe);
 		break;
 	case IB_EVENT_QP_FATAL:
 	case IB_EVENT_QP_ACCESS_ERR:
@@ -729,9 +734,17 @@ static int nvmet_rdma_cq_get(struct nvmet_rdma_queue *queue, u32 *fixed)
 	rw_wrs = (u64)queue->nr_slots * factor;
 	if (rdma_protocol_iwarp(ibdev, port_num))
 		rw_wrs *= 3;
-	*fixed = 2 * queue->nr_slots + 2;
-	if (queue->srq)
-		*fixed += queue->depth;
+	/*
+	 * A send completion for each slot's response, the two drain markers
+	 * and the receive completions: one per slot with buffers of its own.
+	 * On an SRQ the receives this QP may complete are bounded by the SRQ,
+	 * not by the depth: a host that ignores flow control gets closed,
+	 * but every receive it landed before that still completes here, on a
+	 * CQ that the pool shares with other hosts' queues, whose overrun
+	 * would fail them all.
+	 */
+	*fixed = queue->nr_slots + 2 +
+		 (queue->srq ? queue->srq->size : queue->nr_slots);
 	if (*fixed >= (u32)ibdev->attrs.max_cqe) {
 		pr_err("queue %d (qid %u): needs CQs of more than %u entries, %s has %d: %d\n",
 		       queue->idx, queue->qid, *fixed, dev_name(&ibdev->dev),
@@ -862,6 +875,45 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
 }
 
 /*
+ * A QP on an SRQ takes receives from a pool it does not own, so the drain
+ * of ib_drain_qp() (6.1 drains only the send queue of such a QP) does not
+ * say that its last receive has completed: a receive the device was
+ * placing when the QP went to the error state may complete after the
+ * drain's marker, on a QP and a queue that are gone by then.  The device
+ * says when the QP has taken its last receive (Last WQE Reached, IBA
+ * 10.3.1); the send queue drain that follows then completes after that
+ * receive, both being on the one CQ of this queue.
+ *
+ * Only queues that were accepted (cm_id gone: the release work) can have
+ * taken receives.  A device that does not send the event at all (rxe in
+ * 6.1 does not) would cost every teardown the timeout: the first miss on
+ * a device that never sent one stops the waiting on it, and says so.
+ */
+static void nvmet_rdma_wait_last_wqe(struct nvmet_rdma_queue *queue)
+{
+	struct nvmet_rdma_dev *dev = queue->dev;
+
+	/* The release work has moved the QP to the error state. */
+	if (!queue->srq || queue->cm_id ||
+	    test_bit(NVMET_RDMA_LAST_WQE_MISSED, &dev->last_wqe_flags))
+		return;
+	WRITE_ONCE(queue->waiting_for, "the QP's Last WQE Reached event");
+	if (wait_for_completion_timeout(&queue->last_wqe,
+					NVMET_RDMA_LAST_WQE_TIMEOUT))
+		return;
+	if (test_bit(NVMET_RDMA_LAST_WQE_SEEN, &dev->last_wqe_flags)) {
+		pr_warn_ratelimited("queue %d (qid %u): no Last WQE Reached event within %u ms of the error state, draining anyway\n",
+				    queue->idx, queue->qid,
+				    jiffies_to_msecs(NVMET_RDMA_LAST_WQE_TIMEOUT));
+		return;
+	}
+	if (!test_and_set_bit(NVMET_RDMA_LAST_WQE_MISSED, &dev->last_wqe_flags))
+		pr_info("%s: sends no Last WQE Reached event (none within %u ms): queues on its SRQs are drained through their send queue only\n",
+			dev_name(&dev->ibdev->dev),
+			jiffies_to_msecs(NVMET_RDMA_LAST_WQE_TIMEOUT));
+}
+
+/*
  * Undo nvmet_rdma_ib_create() and the receives posted since.  The QP is
  * drained before anything it may still use goes: every slot's data, the
  * SRQ buffers the queue holds, and the QP and CQ themselves.
@@ -881,6 +933,7 @@ static void nvmet_rdma_ib_destroy(struct nvmet_rdma_queue *queue)
 	WRITE_ONCE(queue->state, NVMET_RDMA_Q_CLOSING);
 	spin_unlock_irqrestore(&queue->lock, flags);
 
+	nvmet_rdma_wait_last_wqe(queue);
 	ib_drain_qp(queue->qp);
 	for (i = 0; i < queue->nr_slots; i++)
 		nvmet_rdma_slot_reclaim(&queue->slots[i]);

@@ -73,9 +73,9 @@ static int nvmet_rdma_queue_show(struct seq_file *m, void *unused)
 	seq_printf(m, "host %pISpc\nqid %u\ncntlid %d\nstate %s\n",
 		   &queue->peer, queue->qid, ctrl ? ctrl->cntlid : -1,
 		   nvmet_rdma_qstate_names[READ_ONCE(queue->state)]);
-	seq_printf(m, "depth %u\nslots %u\ninline_size %u\nrw_budget %u\nrw_credits %u\n",
+	seq_printf(m, "depth %u\nslots %u\ninline_size %u\nrw_budget %u\nrw_credits %u\ncq_entries %u\n",
 		   queue->depth, queue->nr_slots, queue->inline_size, queue->rw_budget,
-		   READ_ONCE(queue->rw_credits));
+		   READ_ONCE(queue->rw_credits), queue->cq_size);
 	seq_printf(m, "commands %lld\ninline_commands %lld\n",
 		   atomic64_read(&st->cmds), atomic64_read(&st->inline_cmds));
 	seq_printf(m, "bytes_in %lld\nbytes_out %lld\n",
