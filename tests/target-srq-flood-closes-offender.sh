@@ -19,7 +19,8 @@
 # shellcheck source=scripts/lib/test.sh
 . "$(dirname "$0")/../scripts/lib/test.sh"
 
-hostile_tool > /dev/null
+cases=$(hostile_tool capsule)
+grep -qx flood <<< "${cases// /$'\n'}" || fail "the hostile tool has no flood case: $cases"
 tool=/xfer/tools/nvmf-rdma-hostile
 nqn=nqn.2024-01.io.nvmeof-rdma:srq-flood
 srq_size=256
