@@ -26,11 +26,7 @@ loops=${PORT_LOOPS:-10}
 boot
 check target "target_nullb $nqn 2 $ha $hb"
 assert_module target ours nvmet_rdma
-check host '
-[ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" != Y ] ||
-	modprobe -r nvme_rdma nvme_fabrics nvme_core
-modprobe nvme_core multipath=N
-'
+check host host_multipath_off
 opts='--reconnect-delay=1 --ctrl-loss-tmo=600'
 check host "host_connect $nqn --hostnqn=$ha --hostid=$ia $opts && fabrics_connect $nqn hostnqn=$hb hostid=$ib reconnect_delay=1 ctrl_loss_tmo=600"
 assert_module host ours nvme_rdma

@@ -23,12 +23,7 @@ ia=0f6a3c1e-7b2d-4e59-8c44-2d9e51a7b001 ib=0f6a3c1e-7b2d-4e59-8c44-2d9e51a7b002
 boot
 check target "target_nullb $nqn 2 $ha $hb"
 assert_module target ours nvmet_rdma
-check host '
-[ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" != Y ] ||
-	modprobe -r nvme_rdma nvme_fabrics nvme_core
-modprobe nvme_core multipath=N
-[ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null || echo N)" = N ]
-'
+check host host_multipath_off
 
 progress "connect as A and as B"
 # nvme-cli 2.3 would refuse B's connect as a duplicate of A's ("already

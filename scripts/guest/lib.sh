@@ -179,6 +179,16 @@ target_nullb() {
 	nvmet_link 1 "$nqn"
 }
 
+# host_multipath_off: nvme-core without native multipath, so that each
+# controller has a disk of its own (nvme-core and the fabrics modules are
+# reloaded when needed; nothing may be connected).
+host_multipath_off() {
+	[ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" != Y ] ||
+		modprobe -r nvme_rdma nvme_fabrics nvme_core
+	modprobe nvme_core multipath=N
+	[ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null || echo N)" = N ]
+}
+
 # host_connect NQN [nvme connect options...]
 host_connect() {
 	local nqn=$1
