@@ -269,6 +269,10 @@ test_finish() {
 			   kmemleak_gate "$dir/kmemleak.log" > "$dir/kmemleak-gate.log"; then
 				leak="$leak $name"
 			fi
+			# A guest killed and booted again (vm_restart): the
+			# console of its earlier life counts too.
+			[ ! -e "$dir/console.log.1" ] ||
+				{ echo "== earlier life (console)"; cat "$dir/console.log.1"; } >> "$dir/dmesg.log"
 			if dmesg_gate "$dir/dmesg.log" > "$dir/gate.log"; then
 				gate="$gate $name"
 			fi

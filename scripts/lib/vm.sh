@@ -90,10 +90,13 @@ vm_alive() {
 }
 
 # vm_start NAME ADDRS HOSTID [qemu args...]: boot one guest (no waiting).
+# The arguments are kept in the VM's directory for vm_restart.
 vm_start() {
 	local name=$1 addrs=$2 hostid=$3
-	shift 3
 	local dir="$RUN/vm-$name" img
+	mkdir -p "$dir"
+	printf '%q ' "$@" > "$dir/start.args"
+	shift 3
 	img=$(KVER=$VM_KVER MODROOT=$VM_MODROOT "$VM_ROOT/scripts/guest-image.sh" "$VM_ROOT/build/guest") || return 1
 	# A directory used before (a BENCH_OUT given twice) still has the old
 	# command channel: its ready flag and numbered commands would be taken
@@ -131,7 +134,32 @@ vm_start() {
 		-device virtio-9p-pci,fsdev=xfer,mount_tag=xfer \
 		-pidfile "$dir/qemu.pid" -daemonize "$@" > "$dir/qemu.log" 2>&1 ||
 		{ echo "qemu failed to start $name: $(cat "$dir/qemu.log")"; return 1; }
-	VMS+=("$name")
+	[[ " ${VMS[*]} " == *" $name "* ]] || VMS+=("$name")
+}
+
+# vm_kill ROLE: the guest's power cut: SIGKILL to its QEMU, nothing flushed
+# or shut down inside; returns once the process is gone.
+vm_kill() {
+	local pid t=0
+	pid=$(cat "$(vm_dir "$1")/qemu.pid" 2>/dev/null) || return 0
+	kill -9 "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null && [ $t -lt 100 ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+}
+
+# vm_restart ROLE: boot a killed (or stopped) guest again with the same
+# devices, disk images and link, and wait for it; its console log and
+# dmesg of the first life are kept as console.log.1 and dmesg.log.1.
+vm_restart() {
+	local dir args
+	dir=$(vm_dir "$1")
+	vm_alive "$1" && vm_kill "$1"
+	[ -e "$dir/console.log" ] && mv "$dir/console.log" "$dir/console.log.1"
+	args=$(cat "$dir/start.args") || return 1
+	eval "vm_start $args" || return 1
+	vm_wait_ready "$(vm_name "$1")"
 }
 
 # vm_wait_ready NAME: wait for the agent, fail on boot error or death.

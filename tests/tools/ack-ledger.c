@@ -201,6 +201,8 @@ static void *writer_run(void *arg)
 			note("fail %llu %llu %d\n", b, v,
 			     n < 0 ? errno : EIO);
 			w->failed++;
+			/* Storage that is gone fails at once: do not spin. */
+			usleep(10000);
 			continue;
 		}
 		stamp_done();
