@@ -39,7 +39,7 @@ stuck_reads() {
 	on_bg host 'fio --name=stuck --filename=$(host_ns '"$nqn"') --direct=1 --ioengine=libaio --rw=randread --bs=4k --iodepth=4 --size=1M --runtime=120 > /dev/null 2>&1; echo done' > /dev/null
 	check target 'wait_for 30 eval "[ \$(target_qstat inflight) -ge 4 ]"'
 }
-waiting='teardown waiting [0-9]+ s for nvmet core to complete its commands; [1-9][0-9]* commands not answered'
+waiting='teardown waiting [0-9]+ s for nvmet core to complete its commands; commands unanswered: [1-9][0-9]*'
 
 progress "port removal with commands in the backend"
 check target "$target_up"

@@ -99,8 +99,13 @@ static int __init nvmet_rdma_init(void)
 {
 	int ret;
 
-	/* Starting early capsules and reporting slow teardowns. */
-	nvmet_rdma_wq = alloc_workqueue("nvmet-rdma", WQ_UNBOUND, 0);
+	/*
+	 * Starting early capsules, reporting slow teardowns, re-arming SRQ
+	 * limits: the release work, on nvmet_wq (WQ_MEM_RECLAIM), cancels
+	 * these synchronously, which it may only do on a reclaim-safe queue.
+	 */
+	nvmet_rdma_wq = alloc_workqueue("nvmet-rdma",
+					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!nvmet_rdma_wq)
 		return -ENOMEM;
 	nvmet_rdma_stats_init();

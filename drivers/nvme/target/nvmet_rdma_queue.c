@@ -137,7 +137,7 @@ static void nvmet_rdma_srq_event(struct ib_event *event, void *context)
 		pr_warn_ratelimited("%s: fewer than %u of %u shared receive buffers posted; raise srq_size if this persists\n",
 				    dev_name(&srq->dev->ibdev->dev),
 				    srq->limit, srq->size);
-		schedule_delayed_work(&srq->rearm_work, HZ);
+		queue_delayed_work(nvmet_rdma_wq, &srq->rearm_work, HZ);
 		return;
 	}
 	pr_err_ratelimited("%s: SRQ event %s (%d)\n",
@@ -716,8 +716,8 @@ out_free_cqes:
  * holds a receive and a SEND per slot, the drain WR of each work queue,
  * and the RDMA WRs the budget allows: enough for every slot to move
  * NVMET_RDMA_MAX_XFER at once (on iWARP, rdma_rw wraps each context in a
- * REG_MR and a LOCAL_INV).  On an SRQ, up to depth more capsules may wait
- * for a slot.  A device with smaller CQs gets a smaller budget rather
+ * REG_MR and a LOCAL_INV).  On an SRQ the receives are bounded by the
+ * SRQ's size instead (see below).  A device with smaller CQs gets a smaller budget rather
  * than a CQ it cannot provide (the CQ pool would retry such a request for
  * ever).  *@fixed is the part of the CQ that is not budget.
  */
@@ -884,25 +884,32 @@ static void nvmet_rdma_srq_give_back(struct nvmet_rdma_queue *queue)
  * 10.3.1); the send queue drain that follows then completes after that
  * receive, both being on the one CQ of this queue.
  *
- * Only queues that were accepted (cm_id gone: the release work) can have
- * taken receives.  A device that does not send the event at all (rxe in
- * 6.1 does not) would cost every teardown the timeout: the first miss on
- * a device that never sent one stops the waiting on it, and says so.
+ * Only queues released by the release work (cm_id gone) can have taken
+ * receives.  A device that does not send the event at all (rxe in 6.1
+ * does not) would cost every teardown the timeout: a miss on a device
+ * that has never sent one stops the waiting on it, and says so, until it
+ * sends one after all.
  */
 static void nvmet_rdma_wait_last_wqe(struct nvmet_rdma_queue *queue)
 {
 	struct nvmet_rdma_dev *dev = queue->dev;
+	unsigned long ret;
 
 	/* The release work has moved the QP to the error state. */
-	if (!queue->srq || queue->cm_id ||
-	    test_bit(NVMET_RDMA_LAST_WQE_MISSED, &dev->last_wqe_flags))
+	if (!queue->srq || queue->cm_id)
+		return;
+	if (test_bit(NVMET_RDMA_LAST_WQE_MISSED, &dev->last_wqe_flags) &&
+	    !test_bit(NVMET_RDMA_LAST_WQE_SEEN, &dev->last_wqe_flags))
 		return;
 	WRITE_ONCE(queue->waiting_for, "the QP's Last WQE Reached event");
-	if (wait_for_completion_timeout(&queue->last_wqe,
-					NVMET_RDMA_LAST_WQE_TIMEOUT))
+	ret = wait_for_completion_timeout(&queue->last_wqe,
+					  NVMET_RDMA_LAST_WQE_TIMEOUT);
+	WRITE_ONCE(queue->waiting_for, "the device to flush the QP");
+	if (ret)
 		return;
+	/* A queue closed before it was established may never get one. */
 	if (test_bit(NVMET_RDMA_LAST_WQE_SEEN, &dev->last_wqe_flags)) {
-		pr_warn_ratelimited("queue %d (qid %u): no Last WQE Reached event within %u ms of the error state, draining anyway\n",
+		pr_warn_ratelimited("queue %d (qid %u): no Last WQE Reached event within %u ms, draining anyway\n",
 				    queue->idx, queue->qid,
 				    jiffies_to_msecs(NVMET_RDMA_LAST_WQE_TIMEOUT));
 		return;
@@ -1014,7 +1021,7 @@ static void nvmet_rdma_stall_report(struct work_struct *work)
 	struct nvmet_rdma_queue *queue = container_of(to_delayed_work(work),
 			struct nvmet_rdma_queue, stall_work);
 
-	pr_warn("queue %d (qid %u, cntlid %d, host %pISpc, port %u): teardown waiting %u s for %s; %d commands not answered\n",
+	pr_warn("queue %d (qid %u, cntlid %d, host %pISpc, port %u): teardown waiting %u s for %s; commands unanswered: %d\n",
 		queue->idx, queue->qid, queue->release_cntlid, &queue->peer,
 		queue->portid,
 		nvmet_rdma_secs_since(queue->release_start),
