@@ -33,19 +33,13 @@ cases=$(hostile_tool capsule)
 n=$(echo "$cases" | wc -w)
 nqn=nqn.2024-01.io.nvmeof-rdma:hostile-capsules
 
-slow=/sys/kernel/config/nullb/slow
-# Kernels name a null_blk configfs disk after its directory, older ones
-# nullb<index>.
-slowdev='$( [ -b /dev/slow ] && echo /dev/slow || echo /dev/nullb$(cat '"$slow"'/index))'
 boot
 check target target_simple "$nqn"
 assert_module target ours nvmet_rdma
 # Namespace 2 completes every command late (100 ms; 1 s on the debug
 # kernel, which takes longer than 100 ms to receive 32 capsules):
 # sq-overflow needs commands that stay outstanding while it sends more.
-check target 'mkdir '"$slow"' && cd '"$slow"' && echo 64 > size && echo 2 > irqmode &&
-	echo '"${SLOW_NSEC:-100000000}"' > completion_nsec && echo 1 > power &&
-	nvmet_ns '"$nqn"' 2 '"$slowdev"
+check target 'dev=$(nullb_slow slow '"${SLOW_NSEC:-100000000}"') && nvmet_ns '"$nqn"' 2 $dev'
 for c in $cases; do
 	progress "capsule case $c"
 	check host "timeout 60 $tool capsule \$TARGET_ADDR 4420 $nqn \$(cat /etc/nvme/hostnqn) $c"
@@ -63,7 +57,7 @@ check target 'awk '\''$1 == "xfer_errors" && $2 >= 2 {x = 1} $1 == "sq_overflows
 progress "capsule case sq-overflow with use_srq=1"
 check target 'nvmet_clear && rmmod nvmet_rdma && modprobe nvmet-rdma use_srq=1'
 check target target_simple "$nqn"
-check target 'nvmet_ns '"$nqn"' 2 '"$slowdev"
+check target 'dev=$(nullb_node slow) && nvmet_ns '"$nqn"' 2 $dev'
 check target '[ "$(cat /sys/module/nvmet_rdma/parameters/use_srq)" = Y ]'
 check host "timeout 60 $tool capsule \$TARGET_ADDR 4420 $nqn \$(cat /etc/nvme/hostnqn) sq-overflow"
 check target 'wait_for 60 eval "grep -qx \"queues 0\" /sys/kernel/debug/nvmet_rdma/objects"'
@@ -74,6 +68,6 @@ check host host_connect "$nqn"
 check host 'FIO_SIZE=8M fio_verify $(host_ns '"$nqn"') --rw=randrw --bs=4k --iodepth=16'
 check host "nvme disconnect -n $nqn"
 check target nvmet_clear
-check target 'echo 0 > '"$slow"'/power && rmdir '"$slow"
+check target 'nullb_slow_remove slow'
 check target objects_zero
 echo "$n hostile capsule cases passed, sq-overflow also with use_srq=1"

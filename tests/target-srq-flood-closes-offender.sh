@@ -24,15 +24,11 @@ grep -qx flood <<< "${cases// /$'\n'}" || fail "the hostile tool has no flood ca
 tool=/xfer/tools/nvmf-rdma-hostile
 nqn=nqn.2024-01.io.nvmeof-rdma:srq-flood
 srq_size=256
-slow=/sys/kernel/config/nullb/slow
-slowdev='$( [ -b /dev/slow ] && echo /dev/slow || echo /dev/nullb$(cat '"$slow"'/index))'
 boot
 check target "modprobe nvmet && modprobe nvmet-rdma use_srq=1 srq_size=$srq_size"
 check target target_simple "$nqn"
 assert_module target ours nvmet_rdma
-check target 'mkdir '"$slow"' && cd '"$slow"' && echo 64 > size && echo 2 > irqmode &&
-	echo '"${SLOW_NSEC:-100000000}"' > completion_nsec && echo 1 > power &&
-	nvmet_ns '"$nqn"' 2 '"$slowdev"
+check target 'dev=$(nullb_slow slow '"${SLOW_NSEC:-100000000}"') && nvmet_ns '"$nqn"' 2 $dev'
 check host host_connect "$nqn"
 
 progress "every queue on the SRQ reserves the SRQ in its CQ"
@@ -65,5 +61,5 @@ check host "ctrl_state $nqn live"
 check target '[ "$(dmesg | grep -c "rxe0: sends no Last WQE Reached event")" = 1 ]'
 check host "host_disconnect_wait $nqn"
 check target nvmet_clear
-check target 'echo 0 > '"$slow"'/power && rmdir '"$slow"
+check target 'nullb_slow_remove slow'
 check target objects_zero

@@ -17,6 +17,33 @@ nullblk_load() {
 		queue_mode=2 bs=512
 }
 
+# nullb_slow NAME NSEC: a 64 MB null_blk configfs disk whose every command
+# completes NSEC late (null_blk loaded already); prints its node, as does
+# nullb_node NAME later.  nullb_slow_remove NAME.  Kernels name such a
+# disk after its directory, older ones nullb<index>.
+nullb_slow() {
+	local d=/sys/kernel/config/nullb/$1
+	mkdir "$d"
+	echo 64 > "$d/size"
+	echo 2 > "$d/irqmode"
+	echo "$2" > "$d/completion_nsec"
+	echo 1 > "$d/power"
+	nullb_node "$1"
+}
+
+nullb_node() {
+	if [ -b "/dev/$1" ]; then
+		echo "/dev/$1"
+	else
+		echo "/dev/nullb$(cat "/sys/kernel/config/nullb/$1/index")"
+	fi
+}
+
+nullb_slow_remove() {
+	echo 0 > "/sys/kernel/config/nullb/$1/power"
+	rmdir "/sys/kernel/config/nullb/$1"
+}
+
 # delay_dev_create NAME DEV: a dm-delay device over DEV that delays
 # nothing yet (so that partition scans, here and on a host, are quick);
 # prints its node (/dev/dm-N).  delay_dev_set NAME MS delays every I/O
